@@ -1,0 +1,40 @@
+# Thin wrapper over the npm scripts; each target installs what it needs first.
+.PHONY: all install proto build lint typecheck test demo bench python-deps clean
+
+all: build
+
+node_modules/.installed: package.json package-lock.json
+	npm ci
+	touch $@
+
+install: node_modules/.installed
+
+proto: install
+	npm run proto
+
+build: install
+	npm run build
+
+lint: install
+	npm run lint
+
+typecheck: install
+	npm run typecheck
+
+# Debian's python3-grpcio and protoc for the cross-language tests.
+python-deps:
+	bash test/interop/setup.sh
+
+test: build python-deps
+	npm run lint
+	npm run typecheck
+	npm test
+
+demo: build
+	npm run demo
+
+bench: build
+	npm run bench
+
+clean:
+	rm -rf dist node_modules test/interop/gen

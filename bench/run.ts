@@ -1,0 +1,232 @@
+/**
+ * `make bench`: figures, not pass/fail. Every comparison is measured side by
+ * side in this one run against a node started from the compiled CLI in its own
+ * process, as users run it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { credentials, loadPackageDefinition, Metadata } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { protoPath as healthProtoPath } from "grpc-health-check";
+import { connect, PrimeMethod } from "../index.js";
+import { NodeClient } from "../src/gen/ferry/v1/node.js";
+
+const BOOK_NUMBERS = [
+  2n,
+  142702110479723n,
+  299593572317531n,
+  3333333333333301n,
+  3333333333333333n,
+  3333335652092209n,
+  4444444444444423n,
+  4444444444444444n,
+  4444444488888889n,
+  5555553133149889n,
+  5555555555555503n,
+  5555555555555555n,
+  6666666666666666n,
+  6666666666666719n,
+  6666667141414921n,
+  7777777536340681n,
+  7777777777777753n,
+  7777777777777777n,
+  9999999999999917n,
+  9999999999999999n,
+];
+
+const BIN = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
+
+async function startNode(workers: number): Promise<{ child: ChildProcess; target: string; readyMs: number }> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [BIN, "node", "--port", "0", "--json", "--workers", String(workers)],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
+    string,
+  ];
+  return {
+    child,
+    target: (JSON.parse(line) as { listening: string }).listening,
+    readyMs: performance.now() - started,
+  };
+}
+
+async function stopNode(child: ChildProcess): Promise<void> {
+  child.kill("SIGTERM");
+  await once(child, "exit");
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+interface Figures {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `total` calls with `concurrency` in flight; latency in µs. */
+async function measure(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<Figures> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) {
+        const t = performance.now();
+        await fn();
+        latencies.push((performance.now() - t) * 1000);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { rate: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+const fmt = (f: Figures) =>
+  `${Math.round(f.rate).toString().padStart(6)} calls/s  p50 ${f.p50.toFixed(0).padStart(5)} µs  p99 ${f.p99.toFixed(0).padStart(5)} µs`;
+
+async function proxyVsRaw(): Promise<void> {
+  console.log("== Typed proxy vs raw grpc-js, unary Node.Info (node in its own process, 2 workers)");
+  const { child, target } = await startNode(2);
+  const conn = connect(target);
+  const raw = new NodeClient(target, credentials.createInsecure());
+  const rawInfo = () =>
+    new Promise((resolve, reject) =>
+      raw.info({}, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+  const proxyInfo = () => conn.node.info({});
+  await measure(2000, 16, rawInfo);
+  await measure(2000, 16, proxyInfo);
+  for (const [label, total, concurrency] of [
+    ["sequential", 4000, 1],
+    ["64 in flight", 20000, 64],
+  ] as const) {
+    // Alternate rounds so drift in the machine's load hits both sides alike.
+    const rawRuns: Figures[] = [];
+    const proxyRuns: Figures[] = [];
+    for (let round = 0; round < 3; round++) {
+      rawRuns.push(await measure(total, concurrency, rawInfo));
+      proxyRuns.push(await measure(total, concurrency, proxyInfo));
+    }
+    const best = (runs: Figures[]) => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const r = best(rawRuns);
+    const p = best(proxyRuns);
+    console.log(`  ${label.padEnd(13)} raw grpc-js   ${fmt(r)}`);
+    console.log(
+      `  ${label.padEnd(13)} typed proxy   ${fmt(p)}   proxy/raw throughput ${(p.rate / r.rate).toFixed(3)}`,
+    );
+  }
+  raw.close();
+  conn.close();
+  await stopNode(child);
+}
+
+async function primes(): Promise<void> {
+  console.log("\n== PrimeChecker on one worker (sum of node-side compute time; calls one after another)");
+  const { child, target } = await startNode(1);
+  const conn = connect(target, { defaultTimeoutMs: 120_000 });
+  for (const method of [PrimeMethod.PRIME_METHOD_TRIAL_DIVISION, PrimeMethod.PRIME_METHOD_MILLER_RABIN]) {
+    let compute = 0;
+    const started = performance.now();
+    for (const n of BOOK_NUMBERS) compute += (await conn.primes.isPrime({ n, method })).elapsedSeconds;
+    const wall = (performance.now() - started) / 1000;
+    const name = method === PrimeMethod.PRIME_METHOD_TRIAL_DIVISION ? "trial division" : "Miller-Rabin  ";
+    const computeText = compute < 0.1 ? `${(compute * 1000).toFixed(3)} ms` : `${compute.toFixed(3)} s`;
+    console.log(`  ${name} all 20: compute ${computeText}, wall with 20 round trips ${wall.toFixed(3)} s`);
+  }
+  const one = await conn.primes.isPrime({ n: 9999999999999917n });
+  console.log(`  trial division 9999999999999917 alone: ${one.elapsedSeconds.toFixed(3)} s`);
+  conn.close();
+  await stopNode(child);
+}
+
+async function pi(): Promise<void> {
+  console.log("\n== PiEstimator samples/s");
+  const samples = 1_000_000_000n;
+  const rates: number[] = [];
+  for (const workers of [1, 2]) {
+    const { child, target } = await startNode(workers);
+    const conn = connect(target, { defaultTimeoutMs: 120_000 });
+    await conn.pi.estimate({ samples: 50_000_000n, seed: 1n });
+    const r = await conn.pi.estimate({ samples, seed: 42n });
+    const rate = Number(samples) / r.elapsedSeconds;
+    rates.push(rate);
+    console.log(
+      `  ${workers} worker${workers > 1 ? "s" : " "}: ${(rate / 1e6).toFixed(0)} M samples/s (pi ≈ ${r.pi.toFixed(6)})`,
+    );
+    conn.close();
+    await stopNode(child);
+  }
+  console.log(`  all workers / one worker: ${((rates[1] ?? 0) / (rates[0] ?? 1)).toFixed(2)}x`);
+}
+
+async function healthWhileBusy(): Promise<void> {
+  console.log("\n== Health check while every worker is busy (2 workers, 2 long trial divisions running)");
+  const { child, target } = await startNode(2);
+  const conn = connect(target);
+  const ac = new AbortController();
+  const busy = [0, 1].map(() =>
+    conn.primes
+      .isPrime({ n: 18446744073709551557n }, { signal: ac.signal, timeoutMs: 120_000 })
+      .catch(() => {}),
+  );
+  while ((await conn.node.info({})).inFlight < 2) await new Promise((r) => setImmediate(r));
+  const pkg = loadPackageDefinition(loadSync(healthProtoPath, { keepCase: true })) as unknown as {
+    grpc: { health: { v1: { Health: new (t: string, c: unknown) => HealthClient } } };
+  };
+  interface HealthClient {
+    check(r: object, md: Metadata, o: object, cb: (e: Error | null) => void): void;
+    close(): void;
+  }
+  const health = new pkg.grpc.health.v1.Health(target, credentials.createInsecure());
+  const check = () =>
+    new Promise<void>((resolve, reject) =>
+      health.check({ service: "" }, new Metadata(), { deadline: Date.now() + 5000 }, (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+  const f = await measure(1000, 1, check);
+  console.log(`  ${fmt(f)}`);
+  ac.abort();
+  await Promise.all(busy);
+  health.close();
+  conn.close();
+  await stopNode(child);
+}
+
+async function startAndMemory(): Promise<void> {
+  console.log("\n== Node start to ready, idle RSS (2 workers)");
+  const readies: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { child, readyMs } = await startNode(2);
+    readies.push(readyMs);
+    if (i === 2) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+      console.log(`  idle RSS after 1 s: ${rss.toFixed(0)} MB`);
+    }
+    await stopNode(child);
+  }
+  console.log(
+    `  start to ready (spawn to listening line): ${readies.map((r) => `${r.toFixed(0)} ms`).join(", ")}`,
+  );
+}
+
+await proxyVsRaw();
+await primes();
+await pi();
+await healthWhileBusy();
+await startAndMemory();

@@ -1,0 +1,111 @@
+import type { Command } from "commander";
+import { connect } from "../client/connect.js";
+import { Code } from "../src/code.js";
+import type { ServiceDefinition } from "../src/contract.js";
+import { messageToJson } from "../src/message-json.js";
+import { ServerError } from "../src/server-error.js";
+import { parseMs, printJson, reportFailure } from "./output.js";
+import { resolveMethod } from "./resolve-method.js";
+
+interface CallFlags {
+  timeout?: string;
+  json?: boolean;
+}
+
+/** `ferry call <target> <Service.Method> [json]` */
+export function registerCall(program: Command): void {
+  program
+    .command("call")
+    .description("call a method of a node's object with a JSON request; print the JSON response")
+    .argument("<target>", "node address, host:port or ferry://host:port")
+    .argument("<method>", "Service.Method, e.g. PrimeChecker.IsPrime")
+    .argument("[request]", 'request as JSON (uint64 as strings or numbers); "-" reads stdin')
+    .option("--timeout <ms>", "deadline of the call in milliseconds", "30000")
+    .option("--json", "print one JSON object per line (for scripts)")
+    .addHelpText(
+      "after",
+      `
+Streaming methods print one response per line. Methods that take a stream
+(PrimeChecker.CheckMany) take a JSON array or JSON lines, from stdin when no
+request is given.
+
+Examples:
+  $ ferry call 127.0.0.1:50051 PrimeChecker.IsPrime '{"n":"9999999999999917"}'
+  $ ferry call 127.0.0.1:50051 PrimeChecker.IsPrime '{"n":"9999999999999917","method":"MILLER_RABIN"}'
+  $ ferry call 127.0.0.1:50051 PiEstimator.Estimate '{"samples":"100000000","seed":"42"}'
+  $ ferry call 127.0.0.1:50051 Fetcher.Fetch '{"url":"http://127.0.0.1:8080/"}'
+  $ echo '[{"n":7},{"n":9}]' | ferry call 127.0.0.1:50051 PrimeChecker.CheckMany`,
+    )
+    .action(async (target: string, methodName: string, requestText: string | undefined, flags: CallFlags) => {
+      try {
+        await call(target, methodName, requestText, flags);
+      } catch (err) {
+        reportFailure(err);
+      }
+    });
+}
+
+async function call(target: string, methodName: string, requestText: string | undefined, flags: CallFlags) {
+  const method = resolveMethod(methodName);
+  const timeoutMs = parseMs(flags.timeout ?? "30000", "--timeout");
+  const fromStdin = requestText === "-" || (requestText === undefined && method.definition.requestStream);
+  const text = fromStdin ? await readStdin() : (requestText ?? "{}");
+  const requests = parseRequests(text, method.definition.requestStream);
+  const node = connect(target);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once("SIGINT", stop);
+  try {
+    const definition = { [method.key]: method.definition } as ServiceDefinition;
+    const stub = (node.service(definition) as Record<string, (...args: unknown[]) => unknown>)[
+      method.key
+    ] as (...args: unknown[]) => unknown;
+    const options = { timeoutMs, signal: ac.signal };
+    const input = method.definition.requestStream ? requests : requests[0];
+    const result = stub(input, options);
+    if (method.definition.responseStream) {
+      for await (const message of result as AsyncIterable<unknown>) {
+        printJson(messageToJson(method.responseType, message), true);
+      }
+    } else {
+      printJson(messageToJson(method.responseType, await (result as Promise<unknown>)), flags.json === true);
+    }
+  } finally {
+    process.off("SIGINT", stop);
+    node.close();
+  }
+}
+
+function parseRequests(text: string, stream: boolean): unknown[] {
+  const trimmed = text.trim();
+  if (trimmed === "") return stream ? [] : [{}];
+  try {
+    const value = JSON.parse(trimmed) as unknown;
+    if (stream) return Array.isArray(value) ? value : [value];
+    return [value];
+  } catch (err) {
+    if (stream) {
+      // JSON lines: one request per line.
+      return trimmed.split("\n").flatMap((line, i) => (line.trim() === "" ? [] : [parseLine(line, i + 1)]));
+    }
+    throw new ServerError(Code.INVALID_ARGUMENT, `request is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseLine(line: string, number: number): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (err) {
+    throw new ServerError(
+      Code.INVALID_ARGUMENT,
+      `request line ${number} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return "";
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,110 @@
+import type { Command } from "commander";
+import { createNode } from "../server/create-node.js";
+import { parseUint64 } from "../src/uint64.js";
+import { parseMs, reportFailure } from "./output.js";
+
+interface NodeFlags {
+  host: string;
+  port: string;
+  workers?: string;
+  maxSamples?: string;
+  fetchTimeout?: string;
+  grace: string;
+  exposeStacks?: boolean;
+  json?: boolean;
+}
+
+/** `ferry node` */
+export function registerNode(program: Command): void {
+  program
+    .command("node")
+    .description("serve PrimeChecker, PiEstimator and Fetcher (plus health and reflection) on this machine")
+    .option(
+      "--host <address>",
+      "address to bind; other machines reach the node only if this is not loopback",
+      "127.0.0.1",
+    )
+    .option("--port <port>", "port to bind; 0 picks a free one and prints it", "50051")
+    .option("--workers <n>", "worker threads for CPU-bound calls (default: the machine's cores)")
+    .option("--max-samples <n>", "most samples one PiEstimator call may ask for (default 100000000000)")
+    .option("--fetch-timeout <ms>", "default time limit of one fetch (default 10000)")
+    .option("--grace <ms>", "on SIGINT/SIGTERM, time in-flight calls get to finish", "10000")
+    .option("--expose-stacks", "send unknown errors' messages and stacks to callers (development only)")
+    .option("--json", "print the listening address as one JSON line")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ ferry node                              # 127.0.0.1:50051, one worker per core
+  $ ferry node --port 50052 --workers 2
+  $ ferry node --host 0.0.0.0 --port 50051  # reachable from other machines
+  $ ferry node --port 0 --json              # {"listening":"127.0.0.1:41234",...}`,
+    )
+    .action(async (flags: NodeFlags) => {
+      try {
+        await serve(flags);
+      } catch (err) {
+        reportFailure(err);
+      }
+    });
+}
+
+async function serve(flags: NodeFlags): Promise<void> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(flags.port)}`);
+  }
+  const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 1024)) {
+    throw new RangeError(`--workers must be an integer from 1 to 1024, got ${JSON.stringify(flags.workers)}`);
+  }
+  const graceMs = parseMs(flags.grace, "--grace");
+  const node = createNode({
+    host: flags.host,
+    port,
+    workers,
+    graceMs,
+    exposeStacks: flags.exposeStacks === true,
+    maxSamples: flags.maxSamples === undefined ? undefined : parseUint64(flags.maxSamples, "--max-samples"),
+    fetch:
+      flags.fetchTimeout === undefined ? {} : { timeoutMs: parseMs(flags.fetchTimeout, "--fetch-timeout") },
+  });
+  let address: Awaited<ReturnType<typeof node.listen>>;
+  try {
+    address = await node.listen();
+  } catch (err) {
+    await node.forceShutdown();
+    throw err;
+  }
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ listening: address.target, host: address.host, port: address.port, workers: node.workers, pid: process.pid })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `ferry node listening on ${address.target} (${node.workers} workers, pid ${process.pid}); Ctrl-C stops it\n`,
+    );
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`ferry node: ${signal} again, cancelling in-flight calls\n`);
+      void node.forceShutdown();
+      return;
+    }
+    stopping = true;
+    process.stderr.write(`ferry node: ${signal}, finishing in-flight calls (up to ${graceMs} ms)\n`);
+    node.shutdown().then(
+      () => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+      },
+      (err: unknown) => {
+        reportFailure(err);
+        process.exit();
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

@@ -1,0 +1,103 @@
+import type { Client } from "@grpc/grpc-js";
+import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
+import { SERVICES, type ServiceDefinition } from "../src/contract.js";
+import { acquireChannel } from "./channel.js";
+import { createServiceClient, type ServiceClient } from "./service-client.js";
+import { parseTarget } from "./target.js";
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** Deadline of calls that give no `timeoutMs`. Default {@link DEFAULT_TIMEOUT_MS}. */
+  defaultTimeoutMs?: number;
+  /** Largest message accepted from the node, in bytes. Default 4 MiB. */
+  maxMessageBytes?: number;
+}
+
+/**
+ * A connection to one node. Every service it hands out shares one channel,
+ * and connections to the same target share it too.
+ */
+export class NodeConnection implements AsyncDisposable {
+  /** The node's address as gRPC dials it. */
+  readonly target: string;
+  readonly #client: Client;
+  readonly #release: () => void;
+  readonly #defaultTimeoutMs: number;
+  readonly #services = new Map<ServiceDefinition, unknown>();
+  #closed = false;
+
+  constructor(target: string, options: ConnectOptions = {}) {
+    this.target = parseTarget(target);
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(this.#defaultTimeoutMs > 0)) {
+      throw new RangeError(`defaultTimeoutMs must be a positive number, got ${options.defaultTimeoutMs}`);
+    }
+    const channelOptions =
+      options.maxMessageBytes === undefined
+        ? {}
+        : { "grpc.max_receive_message_length": options.maxMessageBytes };
+    const { client, release } = acquireChannel(this.target, channelOptions);
+    this.#client = client;
+    this.#release = release;
+  }
+
+  /**
+   * The typed client of a service, from its generated definition:
+   *
+   * ```ts
+   * const primes = node.service(PrimeChecker);
+   * const { prime } = await primes.isPrime({ n: 9999999999999917n }, { timeoutMs: 5000 });
+   * ```
+   */
+  service<S extends ServiceDefinition>(definition: S): ServiceClient<S> {
+    if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
+    let stub = this.#services.get(definition) as ServiceClient<S> | undefined;
+    if (!stub) {
+      stub = createServiceClient(definition, {
+        client: this.#client,
+        defaultTimeoutMs: this.#defaultTimeoutMs,
+      });
+      this.#services.set(definition, stub);
+    }
+    return stub;
+  }
+
+  /** PrimeChecker of this node. */
+  get primes(): ServiceClient<typeof SERVICES.PrimeChecker> {
+    return this.service(SERVICES.PrimeChecker);
+  }
+
+  /** PiEstimator of this node. */
+  get pi(): ServiceClient<typeof SERVICES.PiEstimator> {
+    return this.service(SERVICES.PiEstimator);
+  }
+
+  /** Fetcher of this node. */
+  get fetcher(): ServiceClient<typeof SERVICES.Fetcher> {
+    return this.service(SERVICES.Fetcher);
+  }
+
+  /** The Node service: Info. */
+  get node(): ServiceClient<typeof SERVICES.Node> {
+    return this.service(SERVICES.Node);
+  }
+
+  /** Releases the channel (closed when no other connection uses it). Calls in flight fail with CANCELLED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+/**
+ * Connects to a node: `host:port` or `ferry://host:port`. Nothing is dialed
+ * until the first call; each call carries its own deadline.
+ */
+export function connect(target: string, options?: ConnectOptions): NodeConnection {
+  return new NodeConnection(target, options);
+}

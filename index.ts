@@ -1,0 +1,28 @@
+/**
+ * ferry: remote objects for TypeScript on gRPC.
+ *
+ * Nodes host the compute objects (PrimeChecker, PiEstimator, Fetcher) and
+ * connect() hands out typed clients of them.
+ */
+export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
+export { RemoteError } from "./client/remote-error.js";
+export type { RequestInput, RequestStream, ServiceClient } from "./client/service-client.js";
+export {
+  createNode,
+  DEFAULT_FETCHER_LIMITS,
+  DEFAULT_GRACE_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  FerryNode,
+  type NodeAddress,
+  type NodeOptions,
+} from "./server/create-node.js";
+export type { FetcherLimits } from "./server/fetcher.js";
+export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
+export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
+export { Code } from "./src/code.js";
+export { FetcherService as Fetcher, FetchFailure } from "./src/gen/ferry/v1/fetch.js";
+export { NodeService as Node } from "./src/gen/ferry/v1/node.js";
+export { PiEstimatorService as PiEstimator } from "./src/gen/ferry/v1/pi.js";
+export { PrimeCheckerService as PrimeChecker, PrimeMethod } from "./src/gen/ferry/v1/prime.js";
+export { ServerError } from "./src/server-error.js";
+export { PROTOCOL_VERSION, VERSION } from "./src/version.js";

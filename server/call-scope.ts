@@ -1,0 +1,81 @@
+import type { Metadata, ServerErrorResponse } from "@grpc/grpc-js";
+import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
+import { Code, codeName } from "../src/code.js";
+import { encodeStatusDetails, STATUS_DETAILS_KEY } from "../src/error-details.js";
+import { ServerError } from "../src/server-error.js";
+
+/** The part of a grpc-js server call a handler scope needs. */
+interface CancellableCall {
+  cancelled: boolean;
+  getDeadline(): Date | number;
+  getPeer(): string;
+  on(event: "cancelled", listener: () => void): unknown;
+}
+
+/** Logs what the node does not tell callers (unknown errors with their stacks). */
+export type NodeLogger = (line: string) => void;
+
+/** What a node keeps per call: cancellation and error reporting. */
+export interface CallScopeOptions {
+  /** Send the stack of unknown errors to callers (off by default: stacks reveal internals). */
+  exposeStacks: boolean;
+  log: NodeLogger;
+}
+
+/**
+ * An AbortSignal that fires when the caller cancels or the deadline passes, so
+ * everything a handler starts (worker tasks, fetches) stops with the call. The
+ * reason is a ServerError with CANCELLED or DEADLINE_EXCEEDED.
+ */
+export function callSignal(call: CancellableCall): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => {
+    if (controller.signal.aborted) return;
+    const deadline = call.getDeadline();
+    const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+    const expired = Number.isFinite(ms) && Date.now() >= ms - 1;
+    controller.abort(
+      expired
+        ? new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")
+        : new ServerError(Code.CANCELLED, "call was cancelled by the caller"),
+    );
+  };
+  if (call.cancelled) abort();
+  else call.on("cancelled", abort);
+  return controller.signal;
+}
+
+/**
+ * Turns anything a handler threw into the status the caller receives. A
+ * ServerError keeps its code and message; anything else becomes UNKNOWN with a
+ * generic message, and the node logs the original. Every status carries a
+ * ferry.v1.ErrorDetail in grpc-status-details-bin for clients of any language.
+ */
+export function toServiceError(err: unknown, path: string, options: CallScopeOptions): ServerErrorResponse {
+  let code: number;
+  let message: string;
+  let name: string;
+  let field = "";
+  let stack = "";
+  if (err instanceof ServerError) {
+    code = err.code;
+    message = err.message;
+    name = err.name;
+    field = err.field ?? "";
+  } else {
+    const error = err instanceof Error ? err : new Error(String(err));
+    code = Code.UNKNOWN;
+    name = error.name;
+    options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
+    message = options.exposeStacks
+      ? error.message
+      : `internal error in ${path} (details are in the node's log)`;
+    if (options.exposeStacks) stack = error.stack ?? "";
+  }
+  const metadata: Metadata = new GrpcMetadata();
+  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, { name, message, stack, field }));
+  const error = new Error(message) as ServerErrorResponse;
+  error.name = `${codeName(code)}`;
+  Object.assign(error, { code, details: message, metadata });
+  return error;
+}

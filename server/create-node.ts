@@ -1,0 +1,174 @@
+import { dirname } from "node:path";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { loadSync } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import type { Agent } from "undici";
+import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
+import { createFetchAgent, DEFAULT_FETCH_LIMITS } from "./fetcher/fetch-page.js";
+import { type FetcherLimits, fetcherServer } from "./fetcher.js";
+import { type HandlerContext, InFlight } from "./handlers.js";
+import { nodeServer } from "./node-info.js";
+import { DEFAULT_MAX_SAMPLES, piEstimatorServer } from "./pi-estimator.js";
+import { primeCheckerServer } from "./prime-checker.js";
+import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
+
+/** Options of {@link createNode}. */
+export interface NodeOptions extends WorkerPoolOptions {
+  /** Address to bind. Default 127.0.0.1: a node is reachable from other machines only when told so. */
+  host?: string;
+  /** Port to bind; 0 picks a free one (listen() returns it). Default 50051. */
+  port?: number;
+  /** Most samples one PiEstimator call may ask for. Default {@link DEFAULT_MAX_SAMPLES}. */
+  maxSamples?: bigint;
+  /** Fetcher limits; unset ones keep their defaults. */
+  fetch?: Partial<FetcherLimits>;
+  /** Largest message the node accepts, in bytes. Default 4 MiB (gRPC's own default). */
+  maxMessageBytes?: number;
+  /** Time in-flight calls get to finish on shutdown() before they are cancelled. Default 10 s. */
+  graceMs?: number;
+  /** Send unknown errors' messages and stacks to callers. Default false: they can reveal internals. */
+  exposeStacks?: boolean;
+  /** Where the node logs what it keeps from callers. Default: stderr. */
+  log?: (line: string) => void;
+}
+
+/** The address a node listens on. */
+export interface NodeAddress {
+  host: string;
+  port: number;
+  /** `host:port`, ready for connect(). */
+  target: string;
+}
+
+/** Default Fetcher limits of a node. */
+export const DEFAULT_FETCHER_LIMITS: FetcherLimits = {
+  ...DEFAULT_FETCH_LIMITS,
+  maxTimeoutMs: 60_000,
+  maxUrls: 10_000,
+  maxConcurrency: 1_000,
+};
+
+/** Default limit on one message, in bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Default grace period of shutdown(). */
+export const DEFAULT_GRACE_MS = 10_000;
+
+/** A ferry node: PrimeChecker, PiEstimator, Fetcher and Node over gRPC, with health and reflection. */
+export class FerryNode {
+  readonly #options: NodeOptions;
+  readonly #server: Server;
+  readonly #pool: WorkerPool;
+  readonly #health: HealthImplementation;
+  readonly #ctx: HandlerContext;
+  readonly #fetchAgent: Agent;
+  #address: NodeAddress | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: NodeOptions = {}) {
+    this.#options = options;
+    const startedAt = performance.now();
+    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    this.#ctx = { inFlight: new InFlight(), exposeStacks: options.exposeStacks ?? false, log };
+    this.#pool = new WorkerPool(options);
+    const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#server = new Server({
+      "grpc.max_receive_message_length": maxMessage,
+      "grpc.max_send_message_length": maxMessage,
+    });
+    const ctx = this.#ctx;
+    const fetchLimits = { ...DEFAULT_FETCHER_LIMITS, ...options.fetch };
+    this.#server.addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
+    this.#server.addService(
+      SERVICES.PiEstimator,
+      piEstimatorServer(ctx, this.#pool, options.maxSamples ?? DEFAULT_MAX_SAMPLES),
+    );
+    this.#fetchAgent = createFetchAgent();
+    this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
+    this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool.size, startedAt));
+
+    const status: Record<string, "SERVING"> = { "": "SERVING" };
+    for (const name of Object.keys(SERVICES)) status[`ferry.v1.${name}`] = "SERVING";
+    this.#health = new HealthImplementation(status);
+    this.#health.addToServer(this.#server);
+    const described = loadSync([...PROTO_FILES, healthProtoPath], {
+      includeDirs: [PROTO_DIR, dirname(healthProtoPath)],
+    });
+    new ReflectionService(described).addToServer(this.#server);
+  }
+
+  /** Worker threads: the node's slots for CPU-bound calls. */
+  get workers(): number {
+    return this.#pool.size;
+  }
+
+  /** Calls being served right now. */
+  get inFlight(): number {
+    return this.#ctx.inFlight.count;
+  }
+
+  /** The bound address, once listen() has resolved. */
+  get address(): NodeAddress | undefined {
+    return this.#address;
+  }
+
+  /** Binds and starts serving; resolves with the bound address (the real port when port was 0). */
+  listen(): Promise<NodeAddress> {
+    const host = this.#options.host ?? "127.0.0.1";
+    const port = this.#options.port ?? 50051;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      return Promise.reject(new RangeError(`port must be an integer from 0 to 65535, got ${port}`));
+    }
+    const bindHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+    return new Promise((resolve, reject) => {
+      this.#server.bindAsync(`${bindHost}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+        if (err) {
+          reject(new Error(`cannot listen on ${bindHost}:${port}: ${err.message}`, { cause: err }));
+          return;
+        }
+        this.#address = { host, port: bound, target: `${bindHost}:${bound}` };
+        resolve(this.#address);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting calls, lets in-flight ones finish for up to `graceMs`, then
+   * cancels the rest and stops the workers. Health turns NOT_SERVING first, so
+   * balancers stop sending work.
+   */
+  shutdown(graceMs = this.#options.graceMs ?? DEFAULT_GRACE_MS): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#health.setStatus("", "NOT_SERVING");
+      const drained = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<"expired">((resolve) => {
+        timer = setTimeout(() => resolve("expired"), graceMs);
+      });
+      const outcome = await Promise.race([drained, expired]);
+      clearTimeout(timer);
+      if (outcome === "expired") this.#server.forceShutdown();
+      await Promise.all([this.#pool.destroy(), this.#fetchAgent.destroy()]);
+    })();
+    return this.#closing;
+  }
+
+  /** Cancels every call at once and stops the workers. */
+  forceShutdown(): Promise<void> {
+    this.#server.forceShutdown();
+    return this.shutdown(0);
+  }
+}
+
+/**
+ * Creates a node hosting the compute objects. Call listen() to serve:
+ *
+ * ```ts
+ * const node = createNode({ port: 0, workers: 2 });
+ * const { target } = await node.listen();
+ * ```
+ */
+export function createNode(options: NodeOptions = {}): FerryNode {
+  return new FerryNode(options);
+}

@@ -1,0 +1,108 @@
+import { once } from "node:events";
+import type {
+  handleBidiStreamingCall,
+  handleServerStreamingCall,
+  handleUnaryCall,
+  ServerDuplexStream,
+  ServerWritableStream,
+} from "@grpc/grpc-js";
+import { type CallScopeOptions, callSignal, toServiceError } from "./call-scope.js";
+
+/** Counts calls being served, for Node.Info and for graceful shutdown. */
+export class InFlight {
+  #count = 0;
+  #idle: (() => void)[] = [];
+
+  get count(): number {
+    return this.#count;
+  }
+
+  enter(): void {
+    this.#count++;
+  }
+
+  leave(): void {
+    this.#count--;
+    if (this.#count === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Resolves when no call is in flight. */
+  idle(): Promise<void> {
+    return this.#count === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
+  }
+}
+
+/** What every adapter needs from the node. */
+export interface HandlerContext extends CallScopeOptions {
+  inFlight: InFlight;
+}
+
+/** Adapts a promise-returning method to a grpc-js unary handler. */
+export function unary<Req, Res>(
+  ctx: HandlerContext,
+  path: string,
+  fn: (request: Req, signal: AbortSignal) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    ctx.inFlight.enter();
+    const signal = callSignal(call);
+    fn(call.request, signal).then(
+      (response) => {
+        ctx.inFlight.leave();
+        callback(null, response);
+      },
+      (err: unknown) => {
+        ctx.inFlight.leave();
+        callback(toServiceError(signal.aborted ? signal.reason : err, path, ctx));
+      },
+    );
+  };
+}
+
+/** Adapts an async generator to a grpc-js server-streaming handler, honouring backpressure. */
+export function serverStream<Req, Res>(
+  ctx: HandlerContext,
+  path: string,
+  fn: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
+): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const signal = callSignal(call);
+    void pump(ctx, path, call, signal, fn(call.request, signal));
+  };
+}
+
+/** Adapts an async generator over the request stream to a grpc-js bidirectional handler. */
+export function bidiStream<Req, Res>(
+  ctx: HandlerContext,
+  path: string,
+  fn: (requests: AsyncIterable<Req>, signal: AbortSignal) => AsyncIterable<Res>,
+): handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    const signal = callSignal(call);
+    // Iterating a stream destroys it when the loop ends by default; on a duplex
+    // call that would also close the response side before results are written.
+    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
+    void pump(ctx, path, call, signal, fn(requests, signal));
+  };
+}
+
+async function pump<Res>(
+  ctx: HandlerContext,
+  path: string,
+  call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>,
+  signal: AbortSignal,
+  responses: AsyncIterable<Res>,
+): Promise<void> {
+  ctx.inFlight.enter();
+  try {
+    for await (const response of responses) {
+      if (signal.aborted) break;
+      if (!call.write(response)) await Promise.race([once(call, "drain"), once(signal, "abort")]);
+    }
+    if (!signal.aborted) call.end();
+  } catch (err) {
+    if (!signal.aborted) call.emit("error", toServiceError(err, path, ctx));
+  } finally {
+    ctx.inFlight.leave();
+  }
+}

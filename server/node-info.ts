@@ -1,0 +1,45 @@
+import { availableParallelism, hostname } from "node:os";
+import { SERVICES, type ServiceDefinition } from "../src/contract.js";
+import type { InfoResponse, NodeServer, ObjectInfo } from "../src/gen/ferry/v1/node.js";
+import { PROTOCOL_VERSION, VERSION } from "../src/version.js";
+import { type HandlerContext, unary } from "./handlers.js";
+
+/** The objects a node hosts, with their methods, as Node.Info lists them. */
+export function describeObjects(): ObjectInfo[] {
+  return Object.entries(SERVICES).map(([name, definition]) => ({
+    name,
+    service: `ferry.v1.${name}`,
+    methods: Object.values(definition as ServiceDefinition).map((m) => ({
+      name: m.path.slice(m.path.lastIndexOf("/") + 1),
+      clientStreaming: m.requestStream,
+      serverStreaming: m.responseStream,
+    })),
+  }));
+}
+
+/** What Node.Info answers, read at the time of the call. */
+export function nodeInfo(ctx: HandlerContext, workers: number, startedAt: number): InfoResponse {
+  return {
+    hostname: hostname(),
+    pid: process.pid,
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    cores: availableParallelism(),
+    workers,
+    objects: describeObjects(),
+    inFlight: ctx.inFlight.count,
+    uptimeSeconds: (performance.now() - startedAt) / 1000,
+    runtime: `node ${process.version}`,
+  };
+}
+
+/** gRPC handlers of ferry.v1.Node. */
+export function nodeServer(ctx: HandlerContext, workers: number, startedAt: number): NodeServer {
+  return {
+    // Info itself is in flight while it answers; callers want the others.
+    info: unary(ctx, "/ferry.v1.Node/Info", async () => {
+      const info = nodeInfo(ctx, workers, startedAt);
+      return { ...info, inFlight: info.inFlight - 1 };
+    }),
+  };
+}

@@ -1,0 +1,127 @@
+import type {
+  EstimateRequest,
+  EstimateResponse,
+  EstimateWithProgressRequest,
+  EstimateWithProgressResponse,
+  PiEstimatorServer,
+} from "../src/gen/ferry/v1/pi.js";
+import { estimateFromCounts, PI_BLOCK_SAMPLES } from "../src/kernels/pi.js";
+import { invalidArgument } from "../src/server-error.js";
+import { type HandlerContext, serverStream, unary } from "./handlers.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+/** Most samples one call may ask for by default: about 7 minutes of two workers. */
+export const DEFAULT_MAX_SAMPLES = 100_000_000_000n;
+
+/**
+ * Blocks per worker task: ~16.8 M samples, ~0.1 s of one thread. Small enough
+ * that other calls interleave with a long estimate and progress stays fresh;
+ * large enough that the ~30 µs task hand-off is noise.
+ */
+export const PI_TASK_BLOCKS = 16;
+
+const DEFAULT_PROGRESS_INTERVAL_MS = 250;
+
+interface Progress {
+  done: bigint;
+  inside: bigint;
+}
+
+/**
+ * Runs `samples` points of stream `seed` across every worker, a task of
+ * PI_TASK_BLOCKS blocks at a time with at most one task per worker queued, and
+ * yields the running totals after each task. Block boundaries fix the random
+ * streams, so the total is the same however the tasks are scheduled.
+ */
+async function* estimate(
+  pool: WorkerPool,
+  samples: bigint,
+  seed: bigint,
+  maxSamples: bigint,
+  signal: AbortSignal,
+): AsyncGenerator<Progress> {
+  if (samples === 0n) throw invalidArgument("samples", "must be at least 1");
+  if (samples > maxSamples) {
+    throw invalidArgument(
+      "samples",
+      `must be at most ${maxSamples} (the node's maxSamples limit), got ${samples}`,
+    );
+  }
+  const block = BigInt(PI_BLOCK_SAMPLES);
+  const blocks = Number((samples + block - 1n) / block);
+  const running = new Set<Promise<void>>();
+  const progress: Progress = { done: 0n, inside: 0n };
+  let failure: unknown;
+  for (let start = 0; start < blocks || running.size > 0; ) {
+    while (start < blocks && running.size < pool.size && failure === undefined) {
+      const first = BigInt(start) * block;
+      const end = first + BigInt(PI_TASK_BLOCKS) * block;
+      const count = Number((end < samples ? end : samples) - first);
+      const task = pool.run({ kind: "pi", seed, startBlock: start, samples: count }, signal).then(
+        (result) => {
+          if (result.kind !== "pi") throw new Error(`worker answered ${result.kind} to a pi task`);
+          progress.done += BigInt(count);
+          progress.inside += BigInt(result.inside);
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      );
+      const tracked: Promise<void> = task.finally(() => running.delete(tracked));
+      running.add(tracked);
+      start += PI_TASK_BLOCKS;
+    }
+    if (failure !== undefined) {
+      await Promise.allSettled(running);
+      throw failure;
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
+    if (failure === undefined) yield { ...progress };
+  }
+}
+
+function response(progress: Progress, seed: bigint, seconds: number): EstimateResponse {
+  const { pi, stderr } = estimateFromCounts(progress.inside, progress.done);
+  return { pi, inside: progress.inside, samples: progress.done, stderr, elapsedSeconds: seconds, seed };
+}
+
+/** gRPC handlers of ferry.v1.PiEstimator. */
+export function piEstimatorServer(
+  ctx: HandlerContext,
+  pool: WorkerPool,
+  maxSamples: bigint,
+): PiEstimatorServer {
+  return {
+    estimate: unary(ctx, "/ferry.v1.PiEstimator/Estimate", async (req: EstimateRequest, signal) => {
+      const started = performance.now();
+      let last: Progress = { done: 0n, inside: 0n };
+      for await (const p of estimate(pool, req.samples, req.seed, maxSamples, signal)) last = p;
+      return response(last, req.seed, (performance.now() - started) / 1000);
+    }),
+    estimateWithProgress: serverStream(
+      ctx,
+      "/ferry.v1.PiEstimator/EstimateWithProgress",
+      async function* (
+        req: EstimateWithProgressRequest,
+        signal,
+      ): AsyncGenerator<EstimateWithProgressResponse> {
+        const started = performance.now();
+        const interval = req.intervalMs === 0 ? DEFAULT_PROGRESS_INTERVAL_MS : req.intervalMs;
+        let last: Progress = { done: 0n, inside: 0n };
+        let reported = started;
+        for await (const p of estimate(pool, req.samples, req.seed, maxSamples, signal)) {
+          last = p;
+          const now = performance.now();
+          if (p.done < req.samples && now - reported >= interval) {
+            reported = now;
+            const seconds = (now - started) / 1000;
+            yield { estimate: response(p, req.seed, seconds), doneSamples: p.done, done: false };
+          }
+        }
+        const seconds = (performance.now() - started) / 1000;
+        yield { estimate: response(last, req.seed, seconds), doneSamples: last.done, done: true };
+      },
+    ),
+  };
+}

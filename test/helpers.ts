@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createNode, type FerryNode, type NodeOptions } from "../server/create-node.js";
+
+/** A promise with its resolve/reject exposed, for ordering steps of a test without sleeping. */
+export function defer<T = void>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A node on 127.0.0.1 with a free port; stop it with `node.shutdown()`. */
+export async function startNode(options: NodeOptions = {}): Promise<{ node: FerryNode; target: string }> {
+  const node = createNode({ port: 0, workers: 2, log: () => {}, ...options });
+  const { target } = await node.listen();
+  return { node, target };
+}
+
+/** The 20 numbers of Fluent Python's primality examples. */
+export const BOOK_NUMBERS = [
+  2n,
+  142702110479723n,
+  299593572317531n,
+  3333333333333301n,
+  3333333333333333n,
+  3333335652092209n,
+  4444444444444423n,
+  4444444444444444n,
+  4444444488888889n,
+  5555553133149889n,
+  5555555555555503n,
+  5555555555555555n,
+  6666666666666666n,
+  6666666666666719n,
+  6666667141414921n,
+  7777777536340681n,
+  7777777777777753n,
+  7777777777777777n,
+  9999999999999917n,
+  9999999999999999n,
+];
+
+/** The primes among {@link BOOK_NUMBERS}. */
+export const BOOK_PRIMES = new Set([
+  2n,
+  142702110479723n,
+  299593572317531n,
+  3333333333333301n,
+  4444444444444423n,
+  5555555555555503n,
+  6666666666666719n,
+  7777777777777753n,
+  9999999999999917n,
+]);
+
+/** Smallest divisor of n by plain BigInt trial division (for checking answers; slow for big primes). */
+export function smallestDivisorSlow(n: bigint): bigint {
+  if (n % 2n === 0n) return n === 2n ? 0n : 2n;
+  for (let d = 3n; d * d <= n; d += 2n) if (n % d === 0n) return d;
+  return 0n;
+}
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Runs the compiled CLI (`bin/ferry.js`; `make build` first) and collects its output. */
+export async function runCli(
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [`${ROOT}bin/ferry.js`, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdin.end(input ?? "");
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** Starts `ferry node --port 0 --json` as a child process and waits for its address. */
+export async function spawnNode(args: string[] = []): Promise<{ child: ChildProcess; target: string }> {
+  const child = spawn(process.execPath, [`${ROOT}bin/ferry.js`, "node", "--port", "0", "--json", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const exited = once(child, "exit").then(([code]) => {
+    throw new Error(`ferry node exited with ${code} before listening`);
+  });
+  const first = (async () => {
+    for await (const line of lines) return JSON.parse(line) as { listening: string };
+    throw new Error("ferry node printed nothing");
+  })();
+  const { listening } = await Promise.race([first, exited]);
+  exited.catch(() => {});
+  return { child, target: listening };
+}

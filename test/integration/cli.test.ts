@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { after, before, test } from "node:test";
+import { connect } from "../../client/connect.js";
+import { runCli, spawnNode } from "../helpers.js";
+
+// These run the compiled CLI (bin/ferry.js): `make test` builds first.
+let node: ChildProcess;
+let target: string;
+
+before(async () => {
+  ({ child: node, target } = await spawnNode(["--workers", "2"]));
+});
+
+after(async () => {
+  if (node.exitCode === null) {
+    node.kill("SIGTERM");
+    await once(node, "exit");
+  }
+});
+
+test("ferry call prints the response as JSON with exact 64-bit numbers", async () => {
+  const r = await runCli(["call", target, "PrimeChecker.IsPrime", '{"n":"9999999999999917"}']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.n, "9999999999999917");
+  assert.equal(out.prime, true);
+  assert.equal(out.method, "PRIME_METHOD_TRIAL_DIVISION");
+  const mr = await runCli([
+    "call",
+    target,
+    "primechecker.isprime",
+    '{"n":9999999999999999,"method":"MILLER_RABIN"}',
+    "--json",
+  ]);
+  assert.equal(mr.code, 1);
+  assert.match(mr.stderr, /n: .* send it as a string/);
+  const ok = await runCli([
+    "call",
+    `ferry://${target}`,
+    "PrimeChecker.IsPrime",
+    '{"n":"9999999999999999","method":"MILLER_RABIN"}',
+    "--json",
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.trim().split("\n").length, 1);
+  assert.equal(JSON.parse(ok.stdout).prime, false);
+});
+
+test("ferry call streams: CheckMany from stdin, one JSON line per result", async () => {
+  const r = await runCli(["call", target, "PrimeChecker.CheckMany"], '{"n":7}\n{"n":"9"}\n{"n":11}\n');
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.length, 3);
+  const byN = Object.fromEntries(lines.map((l) => [l.result.n, l.result.prime]));
+  assert.deepEqual(byN, { "7": true, "9": false, "11": true });
+});
+
+test("ferry info prints the node's description", async () => {
+  const human = await runCli(["info", target]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /workers\s+2/);
+  assert.match(human.stdout, /PrimeChecker\s+IsPrime, CheckMany/);
+  const json = await runCli(["info", target, "--json"]);
+  assert.equal(JSON.parse(json.stdout).workers, 2);
+});
+
+test("CLI failures print one line on stderr and exit non-zero", async () => {
+  const cases: [string[], RegExp][] = [
+    [["call", target, "PrimeChecker.IsPrime", "{n:1"], /INVALID_ARGUMENT.*not valid JSON/],
+    [["call", target, "PrimeChecker.IsPrime", '{"n":-1}'], /INVALID_ARGUMENT.*n: must not be negative/],
+    [["call", target, "PrimeChecker.IsPrime", '{"n":"18446744073709551616"}'], /n: must be below 2\^64/],
+    [["call", target, "PrimeChecker.IsPrime", '{"n":1.5}'], /n: must be a non-negative integer/],
+    [["call", target, "PrimeChecker.IsPrime", '{"n":"ten"}'], /n: must be a non-negative decimal integer/],
+    [
+      ["call", target, "PiEstimator.Estimate", '{"samples":0}'],
+      /INVALID_ARGUMENT.*samples: must be at least 1/,
+    ],
+    [["call", target, "Nope.IsPrime", "{}"], /NOT_FOUND.*unknown service Nope \(services: PrimeChecker/],
+    [
+      ["call", target, "PrimeChecker.Nope", "{}"],
+      /UNIMPLEMENTED.*unknown method PrimeChecker.Nope \(methods: IsPrime, CheckMany\)/,
+    ],
+    [["call", target, "Fetcher.Fetch", '{"url":"gopher://x"}'], /INVALID_ARGUMENT.*url: /],
+    [["call", "127.0.0.1:1", "Node.Info", "{}", "--timeout", "2000"], /UNAVAILABLE|DEADLINE_EXCEEDED/],
+    [["call", "not-an-address", "Node.Info"], /not host:port/],
+    [["info", target, "--timeout", "abc"], /--timeout must be a positive integer/],
+    [["node", "--port", "99999"], /--port must be an integer from 0 to 65535/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runCli(args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.stderr, pattern, args.join(" "));
+    assert.equal(
+      r.stderr.trim().split("\n").length,
+      1,
+      `more than one line for ${args.join(" ")}: ${r.stderr}`,
+    );
+  }
+  // The node served every bad call and is still here.
+  const conn = connect(target);
+  assert.equal((await conn.primes.isPrime({ n: 7 })).prime, true);
+  conn.close();
+});
+
+test("SIGTERM lets an in-flight call finish, then the node exits 0", async () => {
+  const { child, target: t } = await spawnNode(["--workers", "1"]);
+  const conn = connect(t);
+  try {
+    const running = conn.pi.estimate({ samples: 30_000_000n, seed: 9n }, { timeoutMs: 60_000 });
+    while ((await conn.node.info({})).inFlight < 1) await new Promise((r) => setImmediate(r));
+    child.kill("SIGTERM");
+    const r = await running;
+    assert.equal(r.samples, 30_000_000n);
+    const [code] = await once(child, "exit");
+    assert.equal(code, 0);
+  } finally {
+    conn.close();
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+});

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { BOOK_NUMBERS, BOOK_PRIMES, ROOT, smallestDivisorSlow, startNode } from "../helpers.js";
+
+const run = promisify(execFile);
+
+// Debian's own python3 with python3-grpcio, and message classes from Debian's
+// protoc (test/interop/setup.sh, run by `make test`), against a real node.
+test("a Python client built from the .proto files gets exact answers", async () => {
+  const { node, target } = await startNode({ workers: 2 });
+  try {
+    const { stdout } = await run("/usr/bin/python3", [`${ROOT}test/interop/client.py`, target], {
+      timeout: 120_000,
+    });
+    const out = JSON.parse(stdout) as {
+      primes: { n: string; prime: boolean; divisor: string; method: string }[];
+      pi: { pi: number; inside: string; samples: string; seed: string };
+      error: { code: string; message: string; name: string; field: string };
+      info: { workers: number; objects: string[] };
+    };
+    assert.equal(out.primes.length, 40);
+    for (const [i, r] of out.primes.entries()) {
+      const n = BOOK_NUMBERS[i % 20] as bigint;
+      assert.equal(r.n, n.toString());
+      assert.equal(r.prime, BOOK_PRIMES.has(n), r.n);
+      if (i < 20) {
+        assert.equal(r.method, "PRIME_METHOD_TRIAL_DIVISION");
+        assert.equal(r.divisor, (BOOK_PRIMES.has(n) ? 0n : smallestDivisorSlow(n)).toString());
+      } else {
+        assert.equal(r.method, "PRIME_METHOD_MILLER_RABIN");
+      }
+    }
+    // The same request from TypeScript gives the same count.
+    const { connect } = await import("../../client/connect.js");
+    const conn = connect(target);
+    const ts = await conn.pi.estimate({ samples: 5_000_000n, seed: 42n });
+    conn.close();
+    assert.equal(out.pi.inside, ts.inside.toString());
+    assert.equal(out.pi.samples, "5000000");
+    assert.ok(Math.abs(out.pi.pi - Math.PI) < 0.01);
+    assert.deepEqual(out.error, {
+      code: "INVALID_ARGUMENT",
+      message: out.error.message,
+      name: "ServerError",
+      field: "method",
+    });
+    assert.match(out.error.message, /method: unknown PrimeMethod 9/);
+    assert.equal(out.info.workers, 2);
+    assert.deepEqual(out.info.objects, ["PrimeChecker", "PiEstimator", "Fetcher", "Node"]);
+  } finally {
+    await node.shutdown();
+  }
+});
