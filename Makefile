@@ -4,7 +4,7 @@
 all: build
 
 node_modules/.installed: package.json package-lock.json
-	npm ci
+	npm ci --no-audit --no-fund
 	touch $@
 
 install: node_modules/.installed
