@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Metadata, ServerErrorResponse } from "@grpc/grpc-js";
 import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { Code, codeName } from "../src/code.js";
@@ -29,6 +30,9 @@ export interface CallScopeOptions {
  */
 export function callSignal(call: CancellableCall): AbortSignal {
   const controller = new AbortController();
+  // One call may run many tasks at once (FetchMany's concurrency, a pi job's
+  // tasks), each listening; their number is bounded by the node's limits.
+  setMaxListeners(0, controller.signal);
   const abort = () => {
     if (controller.signal.aborted) return;
     const deadline = call.getDeadline();
