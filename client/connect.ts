@@ -2,8 +2,10 @@ import type { Client } from "@grpc/grpc-js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { SERVICES, type ServiceDefinition } from "../src/contract.js";
 import { acquireChannel } from "./channel.js";
+import { createProxy, type Remote } from "./proxy.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
-import { parseTarget } from "./target.js";
+import { ClientSession } from "./session.js";
+import { parseObjectUri } from "./target.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -24,10 +26,14 @@ export class NodeConnection implements AsyncDisposable {
   readonly #release: () => void;
   readonly #defaultTimeoutMs: number;
   readonly #services = new Map<ServiceDefinition, unknown>();
+  readonly #object: string | undefined;
+  #session: ClientSession | undefined;
   #closed = false;
 
   constructor(target: string, options: ConnectOptions = {}) {
-    this.target = parseTarget(target);
+    const { target: address, object } = parseObjectUri(target);
+    this.target = address;
+    this.#object = object;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!(this.#defaultTimeoutMs > 0)) {
       throw new RangeError(`defaultTimeoutMs must be a positive number, got ${options.defaultTimeoutMs}`);
@@ -62,6 +68,30 @@ export class NodeConnection implements AsyncDisposable {
     return stub;
   }
 
+  /**
+   * A proxy of an exposed object; its calls travel over this connection's one
+   * session stream. The name defaults to the object of a
+   * `ferry://host:port/object` target.
+   *
+   * ```ts
+   * await using calc = connect("ferry://127.0.0.1:50051/calc").proxy<Calculator>();
+   * await calc.add(2, 3);
+   * for await (const n of calc.countdown(3)) console.log(n);
+   * ```
+   */
+  proxy<T>(
+    name: string | undefined = this.#object,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Remote<T> {
+    if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
+    if (!name) throw new TypeError("proxy() needs an object name, or a ferry://host:port/object target");
+    this.#session ??= new ClientSession(this.#client, this.target);
+    return createProxy<T>(this.#session, name, {
+      timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
+      signal: options.signal,
+    });
+  }
+
   /** PrimeChecker of this node. */
   get primes(): ServiceClient<typeof SERVICES.PrimeChecker> {
     return this.service(SERVICES.PrimeChecker);
@@ -86,6 +116,7 @@ export class NodeConnection implements AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#session?.close();
     this.#release();
   }
 

@@ -22,6 +22,16 @@ export function parseTarget(target: string): string {
   return checkHostPort(trimmed, target);
 }
 
+/** A `ferry://host:port/object` URI read into the node's address and the object's name. */
+export function parseObjectUri(uri: string): { target: string; object: string | undefined } {
+  const target = parseTarget(uri);
+  if (!uri.trim().startsWith("ferry://")) return { target, object: undefined };
+  const rest = uri.trim().slice("ferry://".length);
+  const slash = rest.indexOf("/");
+  const object = slash === -1 ? "" : decodeURIComponent(rest.slice(slash + 1));
+  return { target, object: object === "" ? undefined : object };
+}
+
 function checkHostPort(hostPort: string, original: string): string {
   const match = /^(\[[0-9a-f:.]+\]|[^:[\]/\s]+):(\d{1,5})$/i.exec(hostPort);
   const port = match ? Number(match[2]) : Number.NaN;

@@ -3,6 +3,7 @@ import type { Metadata, ServerErrorResponse } from "@grpc/grpc-js";
 import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { Code, codeName } from "../src/code.js";
 import { encodeStatusDetails, STATUS_DETAILS_KEY } from "../src/error-details.js";
+import type { ErrorDetail } from "../src/gen/ferry/v1/errors.js";
 import { ServerError } from "../src/server-error.js";
 
 /** The part of a grpc-js server call a handler scope needs. */
@@ -49,37 +50,45 @@ export function callSignal(call: CancellableCall): AbortSignal {
   return controller.signal;
 }
 
+/** A failure as the caller will see it: status code, message, and the detail sent beside them. */
+export interface CallFailure {
+  code: number;
+  message: string;
+  detail: ErrorDetail;
+}
+
 /**
- * Turns anything a handler threw into the status the caller receives. A
- * ServerError keeps its code and message; anything else becomes UNKNOWN with a
- * generic message, and the node logs the original. Every status carries a
+ * Turns anything a handler threw into what the caller receives. A ServerError
+ * keeps its code and message; anything else becomes UNKNOWN with a generic
+ * message, and the node logs the original.
+ */
+export function describeFailure(err: unknown, path: string, options: CallScopeOptions): CallFailure {
+  if (err instanceof ServerError) {
+    return {
+      code: err.code,
+      message: err.message,
+      detail: { name: err.name, message: err.message, stack: "", field: err.field ?? "" },
+    };
+  }
+  const error = err instanceof Error ? err : new Error(String(err));
+  options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
+  const message = options.exposeStacks
+    ? error.message
+    : `internal error in ${path} (details are in the node's log)`;
+  const stack = options.exposeStacks ? (error.stack ?? "") : "";
+  return { code: Code.UNKNOWN, message, detail: { name: error.name, message, stack, field: "" } };
+}
+
+/**
+ * The status a failed call answers with. Every status carries a
  * ferry.v1.ErrorDetail in grpc-status-details-bin for clients of any language.
  */
 export function toServiceError(err: unknown, path: string, options: CallScopeOptions): ServerErrorResponse {
-  let code: number;
-  let message: string;
-  let name: string;
-  let field = "";
-  let stack = "";
-  if (err instanceof ServerError) {
-    code = err.code;
-    message = err.message;
-    name = err.name;
-    field = err.field ?? "";
-  } else {
-    const error = err instanceof Error ? err : new Error(String(err));
-    code = Code.UNKNOWN;
-    name = error.name;
-    options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
-    message = options.exposeStacks
-      ? error.message
-      : `internal error in ${path} (details are in the node's log)`;
-    if (options.exposeStacks) stack = error.stack ?? "";
-  }
+  const { code, message, detail } = describeFailure(err, path, options);
   const metadata: Metadata = new GrpcMetadata();
-  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, { name, message, stack, field }));
+  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, message, detail));
   const error = new Error(message) as ServerErrorResponse;
-  error.name = `${codeName(code)}`;
+  error.name = codeName(code);
   Object.assign(error, { code, details: message, metadata });
   return error;
 }

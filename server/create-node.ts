@@ -5,12 +5,17 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import type { Agent } from "undici";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
+import { exposeComputeObjects } from "./compute-objects.js";
+import type { ExposeOptions } from "./exposure.js";
 import { createFetchAgent, DEFAULT_FETCH_LIMITS } from "./fetcher/fetch-page.js";
 import { type FetcherLimits, fetcherServer } from "./fetcher.js";
 import { type HandlerContext, InFlight } from "./handlers.js";
 import { nodeServer } from "./node-info.js";
+import { ObjectHost } from "./object-host.js";
+import { objectsServer } from "./objects-service.js";
 import { DEFAULT_MAX_SAMPLES, piEstimatorServer } from "./pi-estimator.js";
 import { primeCheckerServer } from "./prime-checker.js";
+import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
 import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
 
 /** Options of {@link createNode}. */
@@ -31,6 +36,8 @@ export interface NodeOptions extends WorkerPoolOptions {
   exposeStacks?: boolean;
   /** Where the node logs what it keeps from callers. Default: stderr. */
   log?: (line: string) => void;
+  /** Limits of client sessions; unset ones keep their defaults. */
+  session?: Partial<SessionLimits>;
 }
 
 /** The address a node listens on. */
@@ -63,6 +70,7 @@ export class FerryNode {
   readonly #health: HealthImplementation;
   readonly #ctx: HandlerContext;
   readonly #fetchAgent: Agent;
+  readonly #host = new ObjectHost();
   #address: NodeAddress | undefined;
   #closing: Promise<void> | undefined;
 
@@ -87,6 +95,10 @@ export class FerryNode {
     this.#fetchAgent = createFetchAgent();
     this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
     this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool.size, startedAt));
+    const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
+    exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
+    const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
+    this.#server.addService(SERVICES.Objects, objectsServer(ctx, this.#host, sessionLimits));
 
     const status: Record<string, "SERVING"> = { "": "SERVING" };
     for (const name of Object.keys(SERVICES)) status[`ferry.v1.${name}`] = "SERVING";
@@ -96,6 +108,20 @@ export class FerryNode {
       includeDirs: [PROTO_DIR, dirname(healthProtoPath)],
     });
     new ReflectionService(described).addToServer(this.#server);
+  }
+
+  /**
+   * Exposes an object or a class to callers under `name`; only the listed
+   * methods can be called:
+   *
+   * ```ts
+   * node.expose("calc", new Calculator(), { methods: ["add", "countdown"] });
+   * node.expose("Counter", Counter, { methods: ["increment"], instance: "session" });
+   * ```
+   */
+  expose(name: string, target: object, options: ExposeOptions): this {
+    this.#host.expose(name, target, options);
+    return this;
   }
 
   /** Worker threads: the node's slots for CPU-bound calls. */

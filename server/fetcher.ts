@@ -80,26 +80,31 @@ function failed(url: string, err: FetchFailure, seconds: number): FetchResponse 
   };
 }
 
+/** Fetches one URL (Fetcher.Fetch): a fetch that gives no page fails with its status code. */
+export async function fetchUrl(
+  req: FetchRequest,
+  limits: FetcherLimits,
+  signal: AbortSignal,
+  agent: Agent,
+): Promise<FetchResponse> {
+  try {
+    return await fetchOne(req.url, limitsFor(limits, req.timeoutMs), signal, agent);
+  } catch (err) {
+    if (err instanceof FetchFailure) {
+      const field = err.kind === "invalid_url" ? "url" : undefined;
+      const message = err.kind === "invalid_url" ? `url: ${err.message}` : err.message;
+      throw new ServerError(FAILURES[err.kind].code, message, { field });
+    }
+    throw err;
+  }
+}
+
 /** gRPC handlers of ferry.v1.Fetcher. */
 export function fetcherServer(ctx: HandlerContext, limits: FetcherLimits, agent: Agent): FetcherServer {
   return {
-    fetch: unary(ctx, "/ferry.v1.Fetcher/Fetch", async (req: FetchRequest, signal) => {
-      try {
-        return await fetchOne(req.url, limitsFor(limits, req.timeoutMs), signal, agent);
-      } catch (err) {
-        if (err instanceof FetchFailure) {
-          const field = err.kind === "invalid_url" ? "url" : undefined;
-          throw new ServerError(
-            FAILURES[err.kind].code,
-            err.kind === "invalid_url" ? `url: ${err.message}` : err.message,
-            {
-              field,
-            },
-          );
-        }
-        throw err;
-      }
-    }),
+    fetch: unary(ctx, "/ferry.v1.Fetcher/Fetch", (req: FetchRequest, signal) =>
+      fetchUrl(req, limits, signal, agent),
+    ),
     fetchMany: serverStream(ctx, "/ferry.v1.Fetcher/FetchMany", (req: FetchManyRequest, signal) =>
       fetchMany(req, limits, signal, agent),
     ),
@@ -111,7 +116,7 @@ export function fetcherServer(ctx: HandlerContext, limits: FetcherLimits, agent:
  * as it completes. A failed URL is a result with `failure` set, not an error of
  * the stream.
  */
-async function* fetchMany(
+export async function* fetchMany(
   req: FetchManyRequest,
   limits: FetcherLimits,
   signal: AbortSignal,

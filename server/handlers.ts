@@ -4,6 +4,7 @@ import type {
   handleServerStreamingCall,
   handleUnaryCall,
   ServerDuplexStream,
+  ServerUnaryCall,
   ServerWritableStream,
 } from "@grpc/grpc-js";
 import { type CallScopeOptions, callSignal, toServiceError } from "./call-scope.js";
@@ -41,12 +42,12 @@ export interface HandlerContext extends CallScopeOptions {
 export function unary<Req, Res>(
   ctx: HandlerContext,
   path: string,
-  fn: (request: Req, signal: AbortSignal) => Promise<Res>,
+  fn: (request: Req, signal: AbortSignal, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     ctx.inFlight.enter();
     const signal = callSignal(call);
-    fn(call.request, signal).then(
+    fn(call.request, signal, call).then(
       (response) => {
         ctx.inFlight.leave();
         callback(null, response);

@@ -6,15 +6,18 @@ import { type HandlerContext, unary } from "./handlers.js";
 
 /** The objects a node hosts, with their methods, as Node.Info lists them. */
 export function describeObjects(): ObjectInfo[] {
-  return Object.entries(SERVICES).map(([name, definition]) => ({
-    name,
-    service: `ferry.v1.${name}`,
-    methods: Object.values(definition as ServiceDefinition).map((m) => ({
-      name: m.path.slice(m.path.lastIndexOf("/") + 1),
-      clientStreaming: m.requestStream,
-      serverStreaming: m.responseStream,
-    })),
-  }));
+  // Objects is the generic door to every object, not an object itself.
+  return Object.entries(SERVICES)
+    .filter(([name]) => name !== "Objects")
+    .map(([name, definition]) => ({
+      name,
+      service: `ferry.v1.${name}`,
+      methods: Object.values(definition as ServiceDefinition).map((m) => ({
+        name: m.path.slice(m.path.lastIndexOf("/") + 1),
+        clientStreaming: m.requestStream,
+        serverStreaming: m.responseStream,
+      })),
+    }));
 }
 
 /** What Node.Info answers, read at the time of the call. */

@@ -81,6 +81,19 @@ async function* estimate(
   }
 }
 
+/** Runs a whole estimate and answers once (PiEstimator.Estimate). */
+export async function estimatePi(
+  pool: WorkerPool,
+  request: EstimateRequest,
+  maxSamples: bigint,
+  signal: AbortSignal,
+): Promise<EstimateResponse> {
+  const started = performance.now();
+  let last: Progress = { done: 0n, inside: 0n };
+  for await (const p of estimate(pool, request.samples, request.seed, maxSamples, signal)) last = p;
+  return response(last, request.seed, (performance.now() - started) / 1000);
+}
+
 function response(progress: Progress, seed: bigint, seconds: number): EstimateResponse {
   const { pi, stderr } = estimateFromCounts(progress.inside, progress.done);
   return { pi, inside: progress.inside, samples: progress.done, stderr, elapsedSeconds: seconds, seed };
@@ -93,12 +106,9 @@ export function piEstimatorServer(
   maxSamples: bigint,
 ): PiEstimatorServer {
   return {
-    estimate: unary(ctx, "/ferry.v1.PiEstimator/Estimate", async (req: EstimateRequest, signal) => {
-      const started = performance.now();
-      let last: Progress = { done: 0n, inside: 0n };
-      for await (const p of estimate(pool, req.samples, req.seed, maxSamples, signal)) last = p;
-      return response(last, req.seed, (performance.now() - started) / 1000);
-    }),
+    estimate: unary(ctx, "/ferry.v1.PiEstimator/Estimate", (req: EstimateRequest, signal) =>
+      estimatePi(pool, req, maxSamples, signal),
+    ),
     estimateWithProgress: serverStream(
       ctx,
       "/ferry.v1.PiEstimator/EstimateWithProgress",

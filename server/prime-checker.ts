@@ -69,7 +69,7 @@ export function primeCheckerServer(ctx: HandlerContext, pool: WorkerPool): Prime
  * (reading pauses while the window is full, so a fast sender cannot queue
  * unbounded work), and yields each result as soon as it finishes.
  */
-async function* checkMany(
+export async function* checkMany(
   pool: WorkerPool,
   requests: AsyncIterable<CheckManyRequest>,
   signal: AbortSignal,

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
 import * as fetchPb from "./gen/ferry/v1/fetch.js";
 import * as nodePb from "./gen/ferry/v1/node.js";
+import * as objectsPb from "./gen/ferry/v1/objects.js";
 import * as piPb from "./gen/ferry/v1/pi.js";
 import * as primePb from "./gen/ferry/v1/prime.js";
 
@@ -28,6 +29,7 @@ export const SERVICES = {
   PiEstimator: piPb.PiEstimatorService,
   Fetcher: fetchPb.FetcherService,
   Node: nodePb.NodeService,
+  Objects: objectsPb.ObjectsService,
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -42,6 +44,8 @@ export const PROTO_FILES = [
   "ferry/v1/fetch.proto",
   "ferry/v1/node.proto",
   "ferry/v1/errors.proto",
+  "ferry/v1/value.proto",
+  "ferry/v1/objects.proto",
 ];
 
 /** The `proto/` folder shipped with the package (found from source or from dist/). */
@@ -79,7 +83,7 @@ export interface MessageFns<T = unknown> {
 }
 
 const MESSAGES = new Map<string, MessageFns>();
-for (const mod of [primePb, piPb, fetchPb, nodePb]) {
+for (const mod of [primePb, piPb, fetchPb, nodePb, objectsPb]) {
   for (const [name, value] of Object.entries(mod)) {
     if (value && typeof value === "object" && "fromJSON" in value && "encode" in value) {
       MESSAGES.set(`${PROTO_PACKAGE}.${name}`, value as MessageFns);

@@ -1,0 +1,238 @@
+import type { Client, ClientDuplexStream } from "@grpc/grpc-js";
+import { Metadata } from "@grpc/grpc-js";
+import { Code } from "../src/code.js";
+import {
+  type CallError,
+  type ClientMessage,
+  ObjectsService,
+  type ServerMessage,
+  type SessionRequest,
+  type SessionResponse,
+} from "../src/gen/ferry/v1/objects.js";
+import { fromValue, toValue } from "../src/value-codec.js";
+import { RemoteError, toRemoteError } from "./remote-error.js";
+
+/** Options of one call through a session. */
+export interface SessionCallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  oneway?: boolean;
+}
+
+/** Receives what the node answers for one call. */
+export interface CallSink {
+  value(value: unknown): void;
+  item(value: unknown): void;
+  end(): void;
+  fail(error: RemoteError): void;
+}
+
+interface Pending {
+  sink: CallSink;
+  timer: NodeJS.Timeout;
+  cleanup: () => void;
+}
+
+const SESSION = ObjectsService.session;
+
+/**
+ * One bidirectional stream to a node that carries every proxy's calls.
+ * Messages issued in the same tick leave as one frame; results come back
+ * batched the same way. The stream opens on the first call; when it breaks,
+ * pending calls fail with UNAVAILABLE and the next call opens a new one.
+ */
+export class ClientSession {
+  readonly #client: Client;
+  readonly #target: string;
+  #stream: ClientDuplexStream<SessionRequest, SessionResponse> | undefined;
+  #generation = 0;
+  #nextId = 1n;
+  readonly #pending = new Map<bigint, Pending>();
+  #outbox: ClientMessage[] = [];
+  #scheduled = false;
+  #closed = false;
+
+  constructor(client: Client, target: string) {
+    this.#client = client;
+    this.#target = target;
+  }
+
+  /** Sessions opened so far; a change means session-mode objects were dropped. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Starts `object.method(...args)`. The sink hears a value or stream items
+   * then an end, or one failure. Returns a function that cancels the call.
+   */
+  call(
+    object: string,
+    method: string,
+    args: unknown[],
+    options: SessionCallOptions,
+    sink: CallSink,
+  ): () => void {
+    if (this.#closed) {
+      sink.fail(new RemoteError(Code.CANCELLED, `connection to ${this.#target} is closed`));
+      return () => {};
+    }
+    let encoded: ReturnType<typeof toValue>[];
+    try {
+      encoded = args.map((arg, i) => toValue(arg, `args[${i}]`));
+    } catch (err) {
+      sink.fail(toRemoteError(err));
+      return () => {};
+    }
+    const signal = options.signal;
+    if (signal?.aborted) {
+      sink.fail(toRemoteError(signal.reason, signal));
+      return () => {};
+    }
+    this.#ensureOpen();
+    const id = this.#nextId++;
+    const cancel = (error: RemoteError) => {
+      if (!this.#pending.has(id)) return;
+      this.#settle(id)?.fail(error);
+      this.#send({ cancel: { id } });
+    };
+    const onAbort = () => cancel(toRemoteError(signal?.reason, signal));
+    const timer = setTimeout(
+      () =>
+        cancel(
+          new RemoteError(
+            Code.DEADLINE_EXCEEDED,
+            `${object}.${method}: deadline of ${options.timeoutMs} ms exceeded`,
+          ),
+        ),
+      options.timeoutMs,
+    );
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const cleanup = () => signal?.removeEventListener("abort", onAbort);
+    this.#send({
+      call: {
+        id,
+        object,
+        method,
+        args: encoded,
+        timeoutMs: Math.min(Math.ceil(options.timeoutMs), 0xffffffff),
+        oneway: options.oneway === true,
+      },
+    });
+    if (options.oneway) {
+      clearTimeout(timer);
+      cleanup();
+      queueMicrotask(() => sink.value(undefined));
+      return () => {};
+    }
+    this.#pending.set(id, { sink, timer, cleanup });
+    return () => cancel(new RemoteError(Code.CANCELLED, `${object}.${method} was cancelled`));
+  }
+
+  /** Drops session objects on the node (`name`s of session-mode objects). */
+  release(names: string[]): void {
+    if (this.#stream && !this.#closed) this.#send({ release: { refIds: names } });
+  }
+
+  /** Ends the session; pending calls fail with CANCELLED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failAll(new RemoteError(Code.CANCELLED, `connection to ${this.#target} was closed`));
+    this.#stream?.end();
+    this.#stream = undefined;
+  }
+
+  #ensureOpen(): void {
+    if (this.#stream) return;
+    this.#generation++;
+    const stream = this.#client.makeBidiStreamRequest(
+      SESSION.path,
+      SESSION.requestSerialize,
+      SESSION.responseDeserialize,
+      new Metadata(),
+      {},
+    );
+    this.#stream = stream;
+    stream.on("data", (frame: SessionResponse) => {
+      for (const message of frame.messages) this.#receive(message);
+    });
+    const broken = (err?: unknown) => {
+      if (this.#stream !== stream) return;
+      this.#stream = undefined;
+      const why = err instanceof Error ? toRemoteError(err).details : "the node ended it";
+      this.#failAll(
+        new RemoteError(
+          Code.UNAVAILABLE,
+          `session to ${this.#target} broke (${why}); its session objects on the node are gone`,
+          { cause: err },
+        ),
+      );
+    };
+    stream.on("error", broken);
+    stream.on("end", () => broken());
+  }
+
+  #receive(message: ServerMessage): void {
+    if (message.result) {
+      const { id, value, error } = message.result;
+      const sink = this.#settle(id);
+      if (!sink) return;
+      if (error) sink.fail(callError(error));
+      else this.#deliver(sink, () => sink.value(fromValue(value, "result")));
+    } else if (message.item) {
+      const pending = this.#pending.get(message.item.id);
+      const value = message.item.value;
+      if (pending) this.#deliver(pending.sink, () => pending.sink.item(fromValue(value, "item")));
+    } else if (message.end) {
+      const { id, error } = message.end;
+      const sink = this.#settle(id);
+      if (!sink) return;
+      if (error) sink.fail(callError(error));
+      else sink.end();
+    }
+  }
+
+  /** Runs a delivery; a value that cannot be decoded fails the call instead. */
+  #deliver(sink: CallSink, deliver: () => void): void {
+    try {
+      deliver();
+    } catch (err) {
+      sink.fail(toRemoteError(err));
+    }
+  }
+
+  #settle(id: bigint): CallSink | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.cleanup();
+    return pending.sink;
+  }
+
+  #failAll(error: RemoteError): void {
+    for (const id of [...this.#pending.keys()]) this.#settle(id)?.fail(error);
+  }
+
+  /** Queues a message; all messages of this tick leave as one frame. */
+  #send(message: ClientMessage): void {
+    this.#outbox.push(message);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      const messages = this.#outbox;
+      this.#outbox = [];
+      this.#stream?.write({ messages });
+    });
+  }
+}
+
+function callError(error: CallError): RemoteError {
+  return new RemoteError(error.code, error.message, {
+    remoteName: error.detail?.name,
+    remoteStack: error.detail?.stack,
+    field: error.detail?.field,
+  });
+}

@@ -1,0 +1,34 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** What an exposed method can learn about the call it serves. */
+export interface CallContext {
+  /** Aborts when the caller cancels or the deadline passes: stop working then. */
+  signal: AbortSignal;
+  /** Absolute deadline in ms since the epoch (Date.now() scale). */
+  deadline: number;
+  /** The client session the call came through; undefined for unary Invoke. */
+  sessionId: string | undefined;
+  /** The caller's address. */
+  peer: string;
+}
+
+const storage = new AsyncLocalStorage<CallContext>();
+
+/** Runs `fn` with `context` as the current call. */
+export function runInCall<T>(context: CallContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+/**
+ * The call an exposed method is serving, from inside the method:
+ *
+ * ```ts
+ * async slow() { const { signal } = currentCall(); await work({ signal }); }
+ * ```
+ * Throws outside a call.
+ */
+export function currentCall(): CallContext {
+  const context = storage.getStore();
+  if (!context) throw new Error("currentCall() is only available while a ferry call is being served");
+  return context;
+}

@@ -1,0 +1,82 @@
+import type { Agent } from "undici";
+import { messageFns } from "../src/contract.js";
+import type { FetchManyResponse, FetchResponse } from "../src/gen/ferry/v1/fetch.js";
+import type { EstimateResponse } from "../src/gen/ferry/v1/pi.js";
+import type { CheckManyResponse, IsPrimeResponse } from "../src/gen/ferry/v1/prime.js";
+import { normalizeMessage } from "../src/request-fields.js";
+import { currentCall } from "./call-context.js";
+import { type FetcherLimits, fetchMany, fetchUrl } from "./fetcher.js";
+import type { ObjectHost } from "./object-host.js";
+import { estimatePi } from "./pi-estimator.js";
+import { checkMany, checkPrime } from "./prime-checker.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+/** A request given as plain data, checked against the contract like a typed call's. */
+function request<T>(type: string, input: unknown): T {
+  return messageFns(`ferry.v1.${type}`).fromPartial(normalizeMessage(`ferry.v1.${type}`, input ?? {})) as T;
+}
+
+/**
+ * The compute objects as exposed objects, so sessions and unary Invoke reach
+ * them too. Each method takes its typed request as plain data
+ * (`isPrime({ n: 97n })`) and answers the typed response.
+ */
+class PrimeCheckerObject {
+  readonly #pool: WorkerPool;
+  constructor(pool: WorkerPool) {
+    this.#pool = pool;
+  }
+  isPrime(req: unknown): Promise<IsPrimeResponse> {
+    const { n, method } = request<{ n: bigint; method: number }>("IsPrimeRequest", req);
+    return checkPrime(this.#pool, n, method, currentCall().signal);
+  }
+  async *checkMany(requests: unknown): AsyncGenerator<CheckManyResponse> {
+    const list = Array.isArray(requests) ? requests : [];
+    const typed = list.map((r) => request<{ n: bigint; method: number }>("CheckManyRequest", r));
+    yield* checkMany(this.#pool, toAsync(typed), currentCall().signal);
+  }
+}
+
+class PiEstimatorObject {
+  readonly #pool: WorkerPool;
+  readonly #maxSamples: bigint;
+  constructor(pool: WorkerPool, maxSamples: bigint) {
+    this.#pool = pool;
+    this.#maxSamples = maxSamples;
+  }
+  estimate(req: unknown): Promise<EstimateResponse> {
+    return estimatePi(this.#pool, request("EstimateRequest", req), this.#maxSamples, currentCall().signal);
+  }
+}
+
+class FetcherObject {
+  readonly #limits: FetcherLimits;
+  readonly #agent: Agent;
+  constructor(limits: FetcherLimits, agent: Agent) {
+    this.#limits = limits;
+    this.#agent = agent;
+  }
+  fetch(req: unknown): Promise<FetchResponse> {
+    return fetchUrl(request("FetchRequest", req), this.#limits, currentCall().signal, this.#agent);
+  }
+  async *fetchMany(req: unknown): AsyncGenerator<FetchManyResponse> {
+    yield* fetchMany(request("FetchManyRequest", req), this.#limits, currentCall().signal, this.#agent);
+  }
+}
+
+async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** Exposes PrimeChecker, PiEstimator and Fetcher on `host`. */
+export function exposeComputeObjects(
+  host: ObjectHost,
+  pool: WorkerPool,
+  maxSamples: bigint,
+  fetchLimits: FetcherLimits,
+  agent: Agent,
+): void {
+  host.expose("PrimeChecker", new PrimeCheckerObject(pool), { methods: ["isPrime", "checkMany"] });
+  host.expose("PiEstimator", new PiEstimatorObject(pool, maxSamples), { methods: ["estimate"] });
+  host.expose("Fetcher", new FetcherObject(fetchLimits, agent), { methods: ["fetch", "fetchMany"] });
+}

@@ -1,0 +1,77 @@
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { Code } from "../src/code.js";
+import type {
+  DescribeRequest,
+  DescribeResponse,
+  InvokeRequest,
+  InvokeResponse,
+  ObjectsServer,
+  SessionRequest,
+  SessionResponse,
+} from "../src/gen/ferry/v1/objects.js";
+import { ServerError } from "../src/server-error.js";
+import { fromValue, toValue } from "../src/value-codec.js";
+import { VALUE_LIMITS } from "../src/value-limits.js";
+import { PROTOCOL_VERSION } from "../src/version.js";
+import { dispatch } from "./dispatch.js";
+import { type HandlerContext, unary } from "./handlers.js";
+import type { ObjectHost } from "./object-host.js";
+import { ServerSession, type SessionLimits } from "./session.js";
+
+/** Most items a streaming method may yield to a unary Invoke, which answers them as one list. */
+export const MAX_INVOKE_STREAM_ITEMS = 100_000;
+
+/** Deadline of calls on exposed objects that arrive without one. */
+export const DEFAULT_OBJECT_TIMEOUT_MS = 30_000;
+
+function deadlineOf(call: { getDeadline(): Date | number }): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : Date.now() + DEFAULT_OBJECT_TIMEOUT_MS;
+}
+
+/** gRPC handlers of ferry.v1.Objects over a node's object host. */
+export function objectsServer(ctx: HandlerContext, host: ObjectHost, limits: SessionLimits): ObjectsServer {
+  return {
+    invoke: unary(
+      ctx,
+      "/ferry.v1.Objects/Invoke",
+      async (req: InvokeRequest, signal, call): Promise<InvokeResponse> => {
+        if (req.args.length > VALUE_LIMITS.maxArgs) {
+          throw new ServerError(
+            Code.INVALID_ARGUMENT,
+            `args: at most ${VALUE_LIMITS.maxArgs} arguments, got ${req.args.length}`,
+            {
+              field: "args",
+            },
+          );
+        }
+        const args = req.args.map((a, i) => fromValue(a, `args[${i}]`));
+        const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
+        const outcome = dispatch(host, req.object, req.method, args, context, undefined);
+        if (outcome.kind === "value") return { result: toValue(await outcome.value, "result") };
+        const items: unknown[] = [];
+        for await (const item of outcome.items) {
+          if (items.length >= MAX_INVOKE_STREAM_ITEMS) {
+            throw new ServerError(
+              Code.RESOURCE_EXHAUSTED,
+              `${req.object}.${req.method} yielded more than ${MAX_INVOKE_STREAM_ITEMS} items; call it through a session to stream them`,
+            );
+          }
+          items.push(item);
+        }
+        return { result: toValue(items, "result") };
+      },
+    ),
+    describe: unary(
+      ctx,
+      "/ferry.v1.Objects/Describe",
+      async (req: DescribeRequest): Promise<DescribeResponse> => {
+        return { objects: host.describe(req.object), protocol: PROTOCOL_VERSION };
+      },
+    ),
+    session: (call: ServerDuplexStream<SessionRequest, SessionResponse>) => {
+      new ServerSession(call, host, ctx, limits).start();
+    },
+  };
+}

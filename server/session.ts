@@ -1,0 +1,244 @@
+import { randomUUID } from "node:crypto";
+import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { Code } from "../src/code.js";
+import type {
+  Call,
+  CallError,
+  ServerMessage,
+  SessionRequest,
+  SessionResponse,
+} from "../src/gen/ferry/v1/objects.js";
+import { ServerError } from "../src/server-error.js";
+import { fromValue, toValue } from "../src/value-codec.js";
+import { VALUE_LIMITS } from "../src/value-limits.js";
+import { describeFailure, toServiceError } from "./call-scope.js";
+import { dispatch } from "./dispatch.js";
+import type { HandlerContext } from "./handlers.js";
+import { type ObjectHost, SessionObjects } from "./object-host.js";
+
+/** Limits of one client session. */
+export interface SessionLimits {
+  /** Calls running at once in one session; past it a call fails with RESOURCE_EXHAUSTED. */
+  maxCallsInFlight: number;
+  /** Deadline of a call that sets none, in milliseconds. */
+  defaultTimeoutMs: number;
+  /** Longest deadline a call may ask for, in milliseconds. */
+  maxTimeoutMs: number;
+}
+
+/** Default session limits. */
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  maxCallsInFlight: 10_000,
+  defaultTimeoutMs: 30_000,
+  maxTimeoutMs: 3_600_000,
+};
+
+const PATH = "/ferry.v1.Objects/Session";
+
+/**
+ * The node's side of one client session: calls arrive in frames, run
+ * concurrently, and their results, stream items and stream ends go back
+ * batched, everything ready in one turn of the event loop in one frame.
+ * Session-mode objects live as long as the stream; when it ends, however it
+ * ends, every running call is cancelled and the objects are dropped.
+ */
+export class ServerSession {
+  readonly #call: ServerDuplexStream<SessionRequest, SessionResponse>;
+  readonly #host: ObjectHost;
+  readonly #ctx: HandlerContext;
+  readonly #limits: SessionLimits;
+  readonly #objects = new SessionObjects(randomUUID());
+  readonly #running = new Map<bigint, AbortController>();
+  #outbox: ServerMessage[] = [];
+  #flushing = false;
+  #inputDone = false;
+  #closed = false;
+  #drain: Promise<void> | undefined;
+
+  constructor(
+    call: ServerDuplexStream<SessionRequest, SessionResponse>,
+    host: ObjectHost,
+    ctx: HandlerContext,
+    limits: SessionLimits,
+  ) {
+    this.#call = call;
+    this.#host = host;
+    this.#ctx = ctx;
+    this.#limits = limits;
+  }
+
+  start(): void {
+    this.#call.on("data", (frame: SessionRequest) => this.#onFrame(frame));
+    this.#call.on("end", () => {
+      this.#inputDone = true;
+      this.#maybeFinish();
+    });
+    this.#call.on("cancelled", () => this.#close());
+    this.#call.on("error", () => this.#close());
+    this.#call.on("close", () => this.#close());
+  }
+
+  #onFrame(frame: SessionRequest): void {
+    for (const message of frame.messages) {
+      if (this.#closed) return;
+      if (message.call) this.#onCall(message.call);
+      else if (message.cancel) this.#running.get(message.cancel.id)?.abort(cancelled());
+      else if (message.release) for (const id of message.release.refIds) this.#objects.instances.delete(id);
+      else if (message.callbackResult) continue;
+      else {
+        this.#fail(new ServerError(Code.INVALID_ARGUMENT, "session frame holds a message of no known kind"));
+        return;
+      }
+    }
+  }
+
+  #onCall(call: Call): void {
+    const { id } = call;
+    if (this.#running.has(id)) {
+      this.#fail(new ServerError(Code.INVALID_ARGUMENT, `call id ${id} is already running in this session`));
+      return;
+    }
+    const controller = new AbortController();
+    const timeoutMs = call.timeoutMs === 0 ? this.#limits.defaultTimeoutMs : call.timeoutMs;
+    const timer = setTimeout(
+      () => controller.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
+      Math.min(timeoutMs, this.#limits.maxTimeoutMs),
+    );
+    this.#running.set(id, controller);
+    this.#ctx.inFlight.enter();
+    const done = () => {
+      this.#ctx.inFlight.leave();
+      clearTimeout(timer);
+      this.#running.delete(id);
+      this.#maybeFinish();
+    };
+    const path = `${call.object ?? call.refId}.${call.method}`;
+    try {
+      if (this.#running.size > this.#limits.maxCallsInFlight) {
+        throw new ServerError(
+          Code.RESOURCE_EXHAUSTED,
+          `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
+        );
+      }
+      if (call.object === undefined) {
+        throw new ServerError(Code.NOT_FOUND, "calls by reference are not served by this node", {
+          field: "ref_id",
+        });
+      }
+      if (call.args.length > VALUE_LIMITS.maxArgs) {
+        throw new ServerError(Code.INVALID_ARGUMENT, `args: at most ${VALUE_LIMITS.maxArgs} arguments`, {
+          field: "args",
+        });
+      }
+      const args = call.args.map((a, i) => fromValue(a, `args[${i}]`));
+      const context = {
+        signal: controller.signal,
+        deadline: Date.now() + timeoutMs,
+        sessionId: this.#objects.id,
+        peer: this.#call.getPeer(),
+      };
+      const outcome = dispatch(this.#host, call.object, call.method, args, context, this.#objects);
+      if (outcome.kind === "value") {
+        outcome.value
+          .then(
+            (value) => {
+              if (!call.oneway) this.#send({ result: { id, value: toValue(value, "result") } });
+            },
+            (err: unknown) =>
+              this.#answerError(call, path, controller.signal.aborted ? controller.signal.reason : err),
+          )
+          .catch((err: unknown) => this.#answerError(call, path, err))
+          .finally(done);
+      } else {
+        void this.#stream(call, path, outcome.items, controller.signal).finally(done);
+      }
+    } catch (err) {
+      this.#answerError(call, path, err);
+      done();
+    }
+  }
+
+  async #stream(call: Call, path: string, items: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
+    try {
+      for await (const item of items) {
+        if (signal.aborted) break;
+        this.#send({ item: { id: call.id, value: toValue(item, "item") } });
+        if (this.#drain) await this.#drain;
+      }
+      if (signal.aborted) throw signal.reason;
+      this.#send({ end: { id: call.id, error: undefined } });
+    } catch (err) {
+      this.#send({ end: { id: call.id, error: this.#callError(path, err) } });
+    }
+  }
+
+  #answerError(call: Call, path: string, err: unknown): void {
+    const error = this.#callError(path, err);
+    if (call.oneway) return;
+    this.#send({ result: { id: call.id, error } });
+  }
+
+  #callError(path: string, err: unknown): CallError {
+    const failure = describeFailure(err, path, this.#ctx);
+    return { code: failure.code, message: failure.message, detail: failure.detail };
+  }
+
+  /** Queues a message; everything queued in this turn of the event loop leaves as one frame. */
+  #send(message: ServerMessage): void {
+    if (this.#closed) return;
+    this.#outbox.push(message);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushing = false;
+    if (this.#closed || this.#outbox.length === 0) return;
+    const messages = this.#outbox;
+    this.#outbox = [];
+    if (!this.#call.write({ messages }) && !this.#drain) {
+      this.#drain = new Promise((resolve) =>
+        this.#call.once("drain", () => {
+          this.#drain = undefined;
+          resolve();
+        }),
+      );
+    }
+    this.#maybeFinish();
+  }
+
+  /** After the client half-closes, the session ends once every call has answered. */
+  #maybeFinish(): void {
+    if (
+      this.#inputDone &&
+      !this.#closed &&
+      this.#running.size === 0 &&
+      this.#outbox.length === 0 &&
+      !this.#flushing
+    ) {
+      this.#call.end();
+      this.#close();
+    }
+  }
+
+  #fail(err: ServerError): void {
+    if (this.#closed) return;
+    this.#call.emit("error", toServiceError(err, PATH, this.#ctx));
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const controller of this.#running.values()) controller.abort(cancelled("the session ended"));
+    this.#running.clear();
+    this.#objects.instances.clear();
+    this.#outbox = [];
+  }
+}
+
+function cancelled(why = "call was cancelled by the caller"): ServerError {
+  return new ServerError(Code.CANCELLED, why);
+}
