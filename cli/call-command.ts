@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { connect } from "../client/connect.js";
+import type { RemoteCall } from "../client/remote-call.js";
 import { Code } from "../src/code.js";
 import type { ServiceDefinition } from "../src/contract.js";
 import { messageToJson } from "../src/message-json.js";
@@ -16,15 +17,21 @@ interface CallFlags {
 export function registerCall(program: Command): void {
   program
     .command("call")
-    .description("call a method of a node's object with a JSON request; print the JSON response")
-    .argument("<target>", "node address, host:port or ferry://host:port")
-    .argument("<method>", "Service.Method, e.g. PrimeChecker.IsPrime")
-    .argument("[request]", 'request as JSON (uint64 as strings or numbers); "-" reads stdin')
+    .description("call a method of a node's object; print the JSON result")
+    .argument(
+      "<target>",
+      "node address (host:port), or ferry://host:port/object.method for an exposed object",
+    )
+    .argument("[method]", "Service.Method of a typed service, e.g. PrimeChecker.IsPrime")
+    .argument("[request...]", 'typed services: the request as JSON ("-" reads stdin); objects: the arguments')
     .option("--timeout <ms>", "deadline of the call in milliseconds", "30000")
     .option("--json", "print one JSON object per line (for scripts)")
     .addHelpText(
       "after",
       `
+An exposed object's method takes its arguments one by one, each JSON or a
+plain word (a string); integers past 2^53 stay exact.
+
 Streaming methods print one response per line. Methods that take a stream
 (PrimeChecker.CheckMany) take a JSON array or JSON lines, from stdin when no
 request is given.
@@ -34,11 +41,33 @@ Examples:
   $ ferry call 127.0.0.1:50051 PrimeChecker.IsPrime '{"n":"9999999999999917","method":"MILLER_RABIN"}'
   $ ferry call 127.0.0.1:50051 PiEstimator.Estimate '{"samples":"100000000","seed":"42"}'
   $ ferry call 127.0.0.1:50051 Fetcher.Fetch '{"url":"http://127.0.0.1:8080/"}'
-  $ echo '[{"n":7},{"n":9}]' | ferry call 127.0.0.1:50051 PrimeChecker.CheckMany`,
+  $ echo '[{"n":7},{"n":9}]' | ferry call 127.0.0.1:50051 PrimeChecker.CheckMany
+  $ ferry call ferry://127.0.0.1:50051/calc.add 2 3
+  $ ferry call ferry://127.0.0.1:50051/PrimeChecker.isPrime '{"n":"97"}'`,
     )
-    .action(async (target: string, methodName: string, requestText: string | undefined, flags: CallFlags) => {
+    .action(async (target: string, methodName: string | undefined, rest: string[], flags: CallFlags) => {
       try {
-        await call(target, methodName, requestText, flags);
+        if (/^ferry:\/\/[^/]+\/./.test(target)) {
+          await callObject(
+            target,
+            [methodName, ...rest].filter((a): a is string => a !== undefined),
+            flags,
+          );
+          return;
+        }
+        if (methodName === undefined) {
+          throw new ServerError(
+            Code.INVALID_ARGUMENT,
+            "name the method: Service.Method, or use ferry://host:port/object.method",
+          );
+        }
+        if (rest.length > 1) {
+          throw new ServerError(
+            Code.INVALID_ARGUMENT,
+            `a typed call takes one JSON request, got ${rest.length} arguments`,
+          );
+        }
+        await call(target, methodName, rest[0], flags);
       } catch (err) {
         reportFailure(err);
       }
@@ -74,6 +103,60 @@ async function call(target: string, methodName: string, requestText: string | un
     process.off("SIGINT", stop);
     node.close();
   }
+}
+
+/** `ferry call ferry://host:port/object.method args...` through the object protocol. */
+async function callObject(uri: string, args: string[], flags: CallFlags): Promise<void> {
+  const match = /^(ferry:\/\/[^/]+)\/(.+)\.([A-Za-z$][\w$]*)$/.exec(uri);
+  if (!match) {
+    throw new ServerError(
+      Code.INVALID_ARGUMENT,
+      `expected ferry://host:port/object.method, got ${JSON.stringify(uri)}`,
+    );
+  }
+  const [, base = "", object = "", method = ""] = match;
+  const timeoutMs = parseMs(flags.timeout ?? "30000", "--timeout");
+  const node = connect(base);
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once("SIGINT", stop);
+  try {
+    const proxy = node.proxy<Record<string, (...a: unknown[]) => RemoteCall<unknown>>>(object, {
+      timeoutMs,
+      signal: ac.signal,
+    });
+    const result = await (proxy[method] as (...a: unknown[]) => RemoteCall<unknown>)(
+      ...args.map(parseArgument),
+    );
+    printJson(plain(result), flags.json === true);
+  } finally {
+    process.off("SIGINT", stop);
+    node.close();
+  }
+}
+
+/** A command-line argument as a value: JSON when it parses (integers past 2^53 as bigint), else the word itself. */
+export function parseArgument(text: string): unknown {
+  if (/^-?\d+$/.test(text.trim())) {
+    const n = BigInt(text.trim());
+    return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A result as JSON-ready data: bigints as decimal strings, bytes as base64. */
+function plain(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+      return v;
+    }),
+  );
 }
 
 function parseRequests(text: string, stream: boolean): unknown[] {

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { VERSION } from "../src/version.js";
 import { registerCall } from "./call-command.js";
 import { registerInfo } from "./info-command.js";
+import { registerLs } from "./ls-command.js";
 import { registerNode } from "./node-command.js";
 
 const program = new Command("ferry")
@@ -13,5 +14,6 @@ const program = new Command("ferry")
 registerNode(program);
 registerCall(program);
 registerInfo(program);
+registerLs(program);
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createNode } from "../server/create-node.js";
+import { loadObjects } from "../server/load-objects.js";
 import { parseUint64 } from "../src/uint64.js";
 import { parseMs, reportFailure } from "./output.js";
 
@@ -12,6 +13,7 @@ interface NodeFlags {
   grace: string;
   exposeStacks?: boolean;
   json?: boolean;
+  load: string[];
 }
 
 /** `ferry node` */
@@ -31,6 +33,12 @@ export function registerNode(program: Command): void {
     .option("--grace <ms>", "on SIGINT/SIGTERM, time in-flight calls get to finish", "10000")
     .option("--expose-stacks", "send unknown errors' messages and stacks to callers (development only)")
     .option("--json", "print the listening address as one JSON line")
+    .option(
+      "--load <module>",
+      "expose a module's objects (exports with an `exposed` list of methods); repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addHelpText(
       "after",
       `
@@ -38,7 +46,8 @@ Examples:
   $ ferry node                              # 127.0.0.1:50051, one worker per core
   $ ferry node --port 50052 --workers 2
   $ ferry node --host 0.0.0.0 --port 50051  # reachable from other machines
-  $ ferry node --port 0 --json              # {"listening":"127.0.0.1:41234",...}`,
+  $ ferry node --port 0 --json              # {"listening":"127.0.0.1:41234",...}
+  $ ferry node --load ./objects.js          # also serve the module's exposed objects`,
     )
     .action(async (flags: NodeFlags) => {
       try {
@@ -71,6 +80,7 @@ async function serve(flags: NodeFlags): Promise<void> {
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
   try {
+    for (const file of flags.load) await loadObjects(node, file);
     address = await node.listen();
   } catch (err) {
     await node.forceShutdown();

@@ -3,7 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { connect } from "../../client/connect.js";
-import { runCli, spawnNode } from "../helpers.js";
+import { ROOT, runCli, spawnNode } from "../helpers.js";
 
 // These run the compiled CLI (bin/ferry.js): `make test` builds first.
 let node: ChildProcess;
@@ -122,4 +122,51 @@ test("SIGTERM lets an in-flight call finish, then the node exits 0", async () =>
     conn.close();
     if (child.exitCode === null) child.kill("SIGKILL");
   }
+});
+
+test("ferry node --load exposes a module's objects; ferry ls and ferry call reach them", async () => {
+  const { child, target: t } = await spawnNode([
+    "--workers",
+    "1",
+    "--load",
+    `${ROOT}test/fixtures/objects.js`,
+  ]);
+  try {
+    const ls = await runCli(["ls", t]);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /Calculator\s+single\s+add, countdown\*, big/);
+    assert.match(ls.stdout, /greeter\s+single\s+hello/);
+    assert.match(ls.stdout, /PrimeChecker\s+single\s+isPrime, checkMany\*/);
+    const add = await runCli(["call", `ferry://${t}/Calculator.add`, "2", "3"]);
+    assert.equal(add.code, 0, add.stderr);
+    assert.equal(JSON.parse(add.stdout), 5);
+    const hello = await runCli(["call", `ferry://${t}/greeter.hello`, "world"]);
+    assert.equal(JSON.parse(hello.stdout), "hello, world");
+    const big = await runCli(["call", `ferry://${t}/Calculator.big`, "9999999999999917", "--json"]);
+    assert.equal(JSON.parse(big.stdout), "19999999999999834");
+    const count = await runCli(["call", `ferry://${t}/Calculator.countdown`, "3"]);
+    assert.deepEqual(JSON.parse(count.stdout), [3, 2, 1]);
+    const prime = await runCli(["call", `ferry://${t}/PrimeChecker.isPrime`, '{"n":"9999999999999917"}']);
+    assert.equal(JSON.parse(prime.stdout).prime, true);
+    for (const [args, pattern] of [
+      [
+        ["call", `ferry://${t}/Calculator.secret`],
+        /UNIMPLEMENTED.*Calculator.secret is not exposed; methods: add, countdown, big/,
+      ],
+      [["call", `ferry://${t}/Nothing.add`, "1"], /NOT_FOUND.*no object "Nothing"/],
+      [["call", `ferry://${t}/Calculator.add`, "1", "2", "3"], /INVALID_ARGUMENT.*takes 2 arguments, got 3/],
+    ] as const) {
+      const r = await runCli([...args]);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    }
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+  const missing = await runCli(["node", "--port", "0", "--load", "./no-such-module.js"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot load \.\/no-such-module\.js/);
+  assert.equal(missing.stderr.trim().split("\n").length, 1);
 });

@@ -53,3 +53,41 @@ test("a Python client built from the .proto files gets exact answers", async () 
     await node.shutdown();
   }
 });
+
+test("Python calls an exposed object through Invoke and reads a typed error", async () => {
+  const { ServerError } = await import("../../src/server-error.js");
+  const { Code } = await import("../../src/code.js");
+  class Calculator {
+    add(a: number | bigint, b: number | bigint) {
+      return typeof a === "bigint" && typeof b === "bigint" ? a + b : Number(a) + Number(b);
+    }
+    async *countdown(n: number) {
+      while (n > 0) yield n--;
+    }
+    divide(a: number, b: number) {
+      if (b === 0) throw new ServerError(Code.INVALID_ARGUMENT, "b: cannot divide by zero", { field: "b" });
+      return a / b;
+    }
+  }
+  const { node, target } = await startNode({ workers: 1 });
+  node.expose("calc", new Calculator(), { methods: ["add", "countdown", "divide"] });
+  try {
+    const { stdout } = await run("/usr/bin/python3", [`${ROOT}test/interop/objects_client.py`, target], {
+      timeout: 60_000,
+    });
+    assert.deepEqual(JSON.parse(stdout), {
+      add_floats: 3,
+      add_ints: "5",
+      countdown: [3, 2, 1],
+      prime: { prime: true, n: "9999999999999917" },
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: "b: cannot divide by zero",
+        name: "ServerError",
+        field: "b",
+      },
+    });
+  } finally {
+    await node.shutdown();
+  }
+});

@@ -1,0 +1,54 @@
+import type { Command } from "commander";
+import { connect } from "../client/connect.js";
+import { InstanceMode, ObjectsService } from "../src/gen/ferry/v1/objects.js";
+import { parseMs, printJson, reportFailure } from "./output.js";
+
+const MODES: Record<number, string> = {
+  [InstanceMode.INSTANCE_MODE_SINGLE]: "single",
+  [InstanceMode.INSTANCE_MODE_SESSION]: "session",
+  [InstanceMode.INSTANCE_MODE_PERCALL]: "percall",
+};
+
+/** `ferry ls <target>` */
+export function registerLs(program: Command): void {
+  program
+    .command("ls")
+    .description("list a node's exposed objects, their methods and instance modes")
+    .argument("<target>", "node address, host:port or ferry://host:port")
+    .option("--timeout <ms>", "deadline of the call in milliseconds", "5000")
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      "\nMethods marked * stream their results; ! are oneway.\n\nExamples:\n  $ ferry ls 127.0.0.1:50051\n  $ ferry ls 127.0.0.1:50051 --json",
+    )
+    .action(async (target: string, flags: { timeout: string; json?: boolean }) => {
+      let node: ReturnType<typeof connect> | undefined;
+      try {
+        node = connect(target);
+        const { objects } = await node
+          .service(ObjectsService)
+          .describe({}, { timeoutMs: parseMs(flags.timeout, "--timeout") });
+        if (flags.json) {
+          printJson(
+            objects.map((o) => ({
+              name: o.name,
+              mode: MODES[o.mode] ?? "unknown",
+              methods: o.methods.map((m) => ({ name: m.name, stream: m.stream, oneway: m.oneway })),
+            })),
+            false,
+          );
+          return;
+        }
+        const width = Math.max(6, ...objects.map((o) => o.name.length));
+        const lines = objects.map((o) => {
+          const methods = o.methods.map((m) => `${m.name}${m.stream ? "*" : ""}${m.oneway ? "!" : ""}`);
+          return `${o.name.padEnd(width)}  ${(MODES[o.mode] ?? "?").padEnd(7)}  ${methods.join(", ")}`;
+        });
+        process.stdout.write(`${[`${"object".padEnd(width)}  mode     methods`, ...lines].join("\n")}\n`);
+      } catch (err) {
+        reportFailure(err);
+      } finally {
+        node?.close();
+      }
+    });
+}
