@@ -39,15 +39,15 @@ const BOOK_NUMBERS = [
 
 const BIN = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
 
-async function startNode(workers: number): Promise<{ child: ChildProcess; target: string; readyMs: number }> {
+const FIXTURE = fileURLToPath(new URL("../test/fixtures/objects.js", import.meta.url));
+
+async function startNode(
+  workers: number,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; target: string; readyMs: number }> {
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [BIN, "node", "--port", "0", "--json", "--workers", String(workers)],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const args = [BIN, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
     string,
   ];
@@ -134,6 +134,56 @@ async function proxyVsRaw(): Promise<void> {
       `  ${label.padEnd(13)} typed proxy   ${fmt(p)}   proxy/raw throughput ${(p.rate / r.rate).toFixed(3)}`,
     );
   }
+  raw.close();
+  conn.close();
+  await stopNode(child);
+}
+
+async function objects(): Promise<void> {
+  console.log(
+    "\n== Remote object calls through a session (Calculator.add, node in its own process) vs raw grpc-js unary",
+  );
+  const { child, target } = await startNode(2, ["--load", FIXTURE]);
+  const conn = connect(target);
+  const calc = conn.proxy<{ add(a: number, b: number): number }>("Calculator");
+  const raw = new NodeClient(target, credentials.createInsecure());
+  const rawInfo = () =>
+    new Promise((resolve, reject) =>
+      raw.info({}, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+  const add = () => calc.add(1, 2);
+  await measure(5000, 64, add);
+  await measure(2000, 1, rawInfo);
+  const rows: [string, Figures[], Figures[]][] = [
+    ["sequential", [], []],
+    ["64 in flight", [], []],
+  ];
+  for (let round = 0; round < ROUNDS; round++) {
+    rows[0]?.[1].push(await measure(4000, 1, rawInfo));
+    rows[0]?.[2].push(await measure(10000, 1, add));
+    rows[1]?.[1].push(await measure(10000, 64, rawInfo));
+    rows[1]?.[2].push(await measure(50000, 64, add));
+  }
+  for (const [label, rawRuns, proxyRuns] of rows) {
+    const r = median(rawRuns);
+    const p = median(proxyRuns);
+    console.log(`  ${label.padEnd(13)} raw grpc-js unary  ${fmt(r)}`);
+    console.log(
+      `  ${label.padEnd(13)} session proxy      ${fmt(p)}   session/raw ${(p.rate / r.rate).toFixed(2)}x`,
+    );
+  }
+  const pipelined: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => calc.add(i, 1)));
+    pipelined.push(1000 / ((performance.now() - started) / 1000));
+  }
+  pipelined.sort((a, b) => a - b);
+  console.log(
+    `  1000 pipelined calls (issued at once): ${Math.round(pipelined[Math.floor(ROUNDS / 2)] ?? 0)} calls/s (median)`,
+  );
   raw.close();
   conn.close();
   await stopNode(child);
@@ -232,8 +282,9 @@ async function startAndMemory(): Promise<void> {
 }
 
 const only = process.argv[2];
-await proxyVsRaw();
-if (only === "proxy") process.exit(0);
+if (only === undefined || only === "proxy") await proxyVsRaw();
+if (only === undefined || only === "objects") await objects();
+if (only !== undefined) process.exit(0);
 await primes();
 await pi();
 await healthWhileBusy();
