@@ -5,8 +5,11 @@
  * connect() hands out typed clients of them.
  */
 export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
+export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";
+export { RemoteCall } from "./client/remote-call.js";
 export { RemoteError } from "./client/remote-error.js";
 export type { RequestInput, RequestStream, ServiceClient } from "./client/service-client.js";
+export { type CallContext, currentCall } from "./server/call-context.js";
 export {
   createNode,
   DEFAULT_FETCHER_LIMITS,
@@ -16,8 +19,11 @@ export {
   type NodeAddress,
   type NodeOptions,
 } from "./server/create-node.js";
+export type { ExposeOptions, InstanceMode } from "./server/exposure.js";
 export type { FetcherLimits } from "./server/fetcher.js";
+export { loadObjects } from "./server/load-objects.js";
 export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
+export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./server/session.js";
 export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
 export { Code } from "./src/code.js";
 export { FetcherService as Fetcher, FetchFailure } from "./src/gen/ferry/v1/fetch.js";
@@ -25,4 +31,5 @@ export { NodeService as Node } from "./src/gen/ferry/v1/node.js";
 export { PiEstimatorService as PiEstimator } from "./src/gen/ferry/v1/pi.js";
 export { PrimeCheckerService as PrimeChecker, PrimeMethod } from "./src/gen/ferry/v1/prime.js";
 export { ServerError } from "./src/server-error.js";
+export { VALUE_LIMITS, type ValueLimits } from "./src/value-limits.js";
 export { PROTOCOL_VERSION, VERSION } from "./src/version.js";
