@@ -2,7 +2,8 @@ import type { Client } from "@grpc/grpc-js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { SERVICES, type ServiceDefinition } from "../src/contract.js";
 import { acquireChannel } from "./channel.js";
-import { createProxy, type Remote } from "./proxy.js";
+import { ClientRefs } from "./client-refs.js";
+import { createProxy, type Remote, refOfProxy } from "./proxy.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
 import { ClientSession } from "./session.js";
 import { parseObjectUri } from "./target.js";
@@ -85,11 +86,27 @@ export class NodeConnection implements AsyncDisposable {
   ): Remote<T> {
     if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
     if (!name) throw new TypeError("proxy() needs an object name, or a ferry://host:port/object target");
-    this.#session ??= new ClientSession(this.#client, this.target);
-    return createProxy<T>(this.#session, name, {
-      timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
-      signal: options.signal,
-    });
+    this.#session ??= this.#openSession();
+    return createProxy<T>(
+      this.#session,
+      { object: name },
+      {
+        timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
+        signal: options.signal,
+      },
+    );
+  }
+
+  #openSession(): ClientSession {
+    const timeoutMs = this.#defaultTimeoutMs;
+    return new ClientSession(
+      this.#client,
+      this.target,
+      (session) =>
+        new ClientRefs(refOfProxy, (ref) =>
+          createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods),
+        ),
+    );
   }
 
   /** PrimeChecker of this node. */

@@ -1,7 +1,8 @@
 import { Code } from "../src/code.js";
+import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { RemoteCall } from "./remote-call.js";
-import { RemoteError } from "./remote-error.js";
-import type { ClientSession } from "./session.js";
+import { RemoteError, toRemoteError } from "./remote-error.js";
+import type { CallSink, CallTarget, ClientSession } from "./session.js";
 
 /** What a remote method gives back: a stream's items, or the awaited value. */
 export type RemoteReturn<R> =
@@ -36,8 +37,14 @@ export interface ProxyOptions {
 
 interface ProxyState {
   session: ClientSession;
-  name: string;
+  target: CallTarget;
+  /** Shown in messages: the object's name, or its class and ref id. */
+  label: string;
   options: ProxyOptions;
+  /** Known methods: from the ref for objects handed out, from Describe for named ones. */
+  methods: readonly string[] | undefined;
+  /** Methods the node declares oneway (from Describe). */
+  oneway: Set<string>;
   released: boolean;
 }
 
@@ -48,38 +55,73 @@ const NOT_METHODS = new Set(["then", "constructor", "__proto__", "toJSON", "valu
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
-/** Makes the proxy of the object `name` reached through `session`. */
-export function createProxy<T>(session: ClientSession, name: string, options: ProxyOptions): Remote<T> {
-  const state: ProxyState = { session, name, options, released: false };
+/** The prototype a proxy reports, so nothing takes it for plain data. */
+const REMOTE_PROTOTYPE = Object.freeze(Object.create(null) as object);
+
+/**
+ * Makes a proxy. Its first call of a named object asks the node to Describe
+ * the object (once per session), so a method that does not exist fails at
+ * once with the list of those that do.
+ */
+export function createProxy<T>(
+  session: ClientSession,
+  target: CallTarget,
+  options: ProxyOptions,
+  methods?: readonly string[],
+): Remote<T> {
+  const label = "object" in target ? target.object : target.refId;
+  const state: ProxyState = { session, target, label, options, methods, oneway: new Set(), released: false };
   const stubs = new Map<string, (...args: unknown[]) => RemoteCall<unknown>>();
   const release = async () => {
     if (state.released) return;
     state.released = true;
-    session.release([name]);
+    session.release(["object" in target ? target.object : target.refId]);
+  };
+  const start = (method: string, args: unknown[], sink: CallSink): (() => void) => {
+    if (state.released) {
+      sink.fail(
+        new RemoteError(Code.FAILED_PRECONDITION, `${label} was released; make a new proxy to call it`),
+      );
+      return () => {};
+    }
+    if (state.methods && !state.methods.includes(method)) {
+      sink.fail(
+        new RemoteError(
+          Code.UNIMPLEMENTED,
+          `${label}.${method} is not exposed; methods: ${state.methods.join(", ")}`,
+        ),
+      );
+      return () => {};
+    }
+    const oneway = state.options.oneway?.includes(method) === true || state.oneway.has(method);
+    if (state.methods || !("object" in target)) {
+      return session.call(target, method, args, { ...state.options, oneway }, sink);
+    }
+    let cancel: (() => void) | undefined;
+    let cancelled = false;
+    session.describe(target.object, state.options.timeoutMs).then(
+      (known) => {
+        state.methods = known.map((m) => m.name);
+        state.oneway = new Set(known.filter((m) => m.oneway).map((m) => m.name));
+        if (!cancelled) cancel = start(method, args, sink);
+      },
+      (err: unknown) => sink.fail(toRemoteError(err)),
+    );
+    return () => {
+      cancelled = true;
+      cancel?.();
+    };
   };
   const proxy = new Proxy(Object.create(null) as object, {
     get(_target, property) {
       if (property === Symbol.asyncDispose) return release;
       if (property === "toString" || property === Symbol.toPrimitive || property === INSPECT) {
-        return () => `[Remote ${name}${state.released ? " (released)" : ""}]`;
+        return () => `[Remote ${label}${state.released ? " (released)" : ""}]`;
       }
       if (typeof property === "symbol" || NOT_METHODS.has(property)) return undefined;
       let stub = stubs.get(property);
       if (!stub) {
-        stub = (...args: unknown[]) =>
-          new RemoteCall((sink) => {
-            if (state.released) {
-              sink.fail(
-                new RemoteError(
-                  Code.FAILED_PRECONDITION,
-                  `${name} was released; make a new proxy to call it`,
-                ),
-              );
-              return () => {};
-            }
-            const oneway = state.options.oneway?.includes(property) === true;
-            return session.call(name, property, args, { ...state.options, oneway }, sink);
-          });
+        stub = (...args: unknown[]) => new RemoteCall((sink) => start(property, args, sink));
         stubs.set(property, stub);
       }
       return stub;
@@ -96,9 +138,19 @@ export function createProxy<T>(session: ClientSession, name: string, options: Pr
     has(_target, property) {
       return property === Symbol.asyncDispose;
     },
+    getPrototypeOf() {
+      return REMOTE_PROTOTYPE;
+    },
   }) as Remote<T>;
   states.set(proxy, state);
   return proxy;
+}
+
+/** The ref of a proxy of an object the node handed out, so it can be passed back as an argument. */
+export function refOfProxy(value: object): ObjectRef | undefined {
+  const state = states.get(value);
+  if (!state || !("refId" in state.target)) return undefined;
+  return { id: state.target.refId, owner: RefOwner.REF_OWNER_NODE, methods: [...(state.methods ?? [])] };
 }
 
 /**
@@ -112,5 +164,5 @@ export function createProxy<T>(session: ClientSession, name: string, options: Pr
 export function withOptions<T>(proxy: Remote<T>, options: Partial<ProxyOptions>): Remote<T> {
   const state = states.get(proxy);
   if (!state) throw new TypeError("withOptions takes a proxy made by connect(...).proxy()");
-  return createProxy<T>(state.session, state.name, { ...state.options, ...options });
+  return createProxy<T>(state.session, state.target, { ...state.options, ...options }, state.methods);
 }

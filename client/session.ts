@@ -4,12 +4,14 @@ import { Code } from "../src/code.js";
 import {
   type CallError,
   type ClientMessage,
+  type MethodDescription,
   ObjectsService,
   type ServerMessage,
   type SessionRequest,
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import { fromValue, toValue } from "../src/value-codec.js";
+import type { ClientRefs } from "./client-refs.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
 
 /** Options of one call through a session. */
@@ -31,7 +33,12 @@ interface Pending {
   sink: CallSink;
   timer: NodeJS.Timeout;
   cleanup: () => void;
+  /** Callbacks this call passed; they end with it. */
+  callbacks: string[];
 }
+
+/** What a call is addressed to: an exposed object by name, or an object the node handed out. */
+export type CallTarget = { object: string } | { refId: string };
 
 const SESSION = ObjectsService.session;
 
@@ -51,10 +58,40 @@ export class ClientSession {
   #outbox: ClientMessage[] = [];
   #scheduled = false;
   #closed = false;
+  readonly #refs: ClientRefs;
+  readonly #described = new Map<string, Promise<MethodDescription[]>>();
 
-  constructor(client: Client, target: string) {
+  /** `refs` makes this session's reference table (it needs the session to build proxies). */
+  constructor(client: Client, target: string, refs: (session: ClientSession) => ClientRefs) {
     this.#client = client;
     this.#target = target;
+    this.#refs = refs(this);
+  }
+
+  /** The methods of exposed object `name`, asked once per session and remembered. */
+  describe(name: string, timeoutMs: number): Promise<MethodDescription[]> {
+    let methods = this.#described.get(name);
+    if (!methods) {
+      const describe = ObjectsService.describe;
+      methods = new Promise<MethodDescription[]>((resolve, reject) => {
+        this.#client.makeUnaryRequest(
+          describe.path,
+          describe.requestSerialize,
+          describe.responseDeserialize,
+          { object: name },
+          new Metadata(),
+          { deadline: Date.now() + timeoutMs },
+          (err, res) => {
+            if (err || !res) reject(toRemoteError(err));
+            else resolve(res.objects[0]?.methods ?? []);
+          },
+        );
+      });
+      this.#described.set(name, methods);
+      // A failed look-up is asked again next time.
+      methods.catch(() => this.#described.delete(name));
+    }
+    return methods;
   }
 
   /** Sessions opened so far; a change means session-mode objects were dropped. */
@@ -67,25 +104,30 @@ export class ClientSession {
    * then an end, or one failure. Returns a function that cancels the call.
    */
   call(
-    object: string,
+    target: CallTarget,
     method: string,
     args: unknown[],
     options: SessionCallOptions,
     sink: CallSink,
   ): () => void {
+    const object = "object" in target ? target.object : target.refId;
     if (this.#closed) {
       sink.fail(new RemoteError(Code.CANCELLED, `connection to ${this.#target} is closed`));
       return () => {};
     }
     let encoded: ReturnType<typeof toValue>[];
+    let callbacks: string[];
     try {
-      encoded = args.map((arg, i) => toValue(arg, `args[${i}]`));
+      encoded = args.map((arg, i) => toValue(arg, `args[${i}]`, this.#refs));
+      callbacks = this.#refs.take();
     } catch (err) {
+      this.#refs.release(this.#refs.take());
       sink.fail(toRemoteError(err));
       return () => {};
     }
     const signal = options.signal;
     if (signal?.aborted) {
+      this.#refs.release(callbacks);
       sink.fail(toRemoteError(signal.reason, signal));
       return () => {};
     }
@@ -112,7 +154,7 @@ export class ClientSession {
     this.#send({
       call: {
         id,
-        object,
+        ...target,
         method,
         args: encoded,
         timeoutMs: Math.min(Math.ceil(options.timeoutMs), 0xffffffff),
@@ -125,11 +167,11 @@ export class ClientSession {
       queueMicrotask(() => sink.value(undefined));
       return () => {};
     }
-    this.#pending.set(id, { sink, timer, cleanup });
+    this.#pending.set(id, { sink, timer, cleanup, callbacks });
     return () => cancel(new RemoteError(Code.CANCELLED, `${object}.${method} was cancelled`));
   }
 
-  /** Drops session objects on the node (`name`s of session-mode objects). */
+  /** Drops objects the node holds for this session: session-mode objects by name, references by id. */
   release(names: string[]): void {
     if (this.#stream && !this.#closed) this.#send({ release: { refIds: names } });
   }
@@ -179,17 +221,19 @@ export class ClientSession {
       const sink = this.#settle(id);
       if (!sink) return;
       if (error) sink.fail(callError(error));
-      else this.#deliver(sink, () => sink.value(fromValue(value, "result")));
+      else this.#deliver(sink, () => sink.value(fromValue(value, "result", this.#refs)));
     } else if (message.item) {
       const pending = this.#pending.get(message.item.id);
       const value = message.item.value;
-      if (pending) this.#deliver(pending.sink, () => pending.sink.item(fromValue(value, "item")));
+      if (pending) this.#deliver(pending.sink, () => pending.sink.item(fromValue(value, "item", this.#refs)));
     } else if (message.end) {
       const { id, error } = message.end;
       const sink = this.#settle(id);
       if (!sink) return;
       if (error) sink.fail(callError(error));
       else sink.end();
+    } else if (message.callback) {
+      void this.#refs.run(message.callback).then((callbackResult) => this.#send({ callbackResult }));
     }
   }
 
@@ -208,6 +252,7 @@ export class ClientSession {
     this.#pending.delete(id);
     clearTimeout(pending.timer);
     pending.cleanup();
+    this.#refs.release(pending.callbacks);
     return pending.sink;
   }
 

@@ -2,7 +2,7 @@ import { Code } from "../src/code.js";
 import { ServerError } from "../src/server-error.js";
 import type { CallContext } from "./call-context.js";
 import { runInCall } from "./call-context.js";
-import type { ObjectHost, SessionObjects } from "./object-host.js";
+import type { ResolvedCall } from "./object-host.js";
 
 /** What a call on an exposed object gives: a value, or a stream of values. */
 export type Outcome =
@@ -16,19 +16,11 @@ const REST_PARAMETER = /^[^)]*\.\.\./;
  * arguments than the method declares (unless it takes a rest parameter); a
  * stream method's iteration also runs in the context, item by item.
  */
-export function dispatch(
-  host: ObjectHost,
-  object: string,
-  method: string,
-  args: unknown[],
-  context: CallContext,
-  session: SessionObjects | undefined,
-): Outcome {
-  const call = host.resolve(object, method, session);
+export function dispatch(call: ResolvedCall, args: unknown[], context: CallContext): Outcome {
   if (args.length > call.fn.length && !REST_PARAMETER.test(call.fn.toString())) {
     throw new ServerError(
       Code.INVALID_ARGUMENT,
-      `${object}.${method} takes ${call.fn.length} argument${call.fn.length === 1 ? "" : "s"}, got ${args.length}`,
+      `${call.object}.${call.method.name} takes ${call.fn.length} argument${call.fn.length === 1 ? "" : "s"}, got ${args.length}`,
       { field: "args" },
     );
   }

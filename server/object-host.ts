@@ -123,6 +123,19 @@ export class ObjectHost {
     };
   }
 
+  /**
+   * The exposed class `object` is an instance of, to hand it out by
+   * reference; undefined when it is of no exposed class.
+   */
+  classOf(object: object): { name: string; methods: Map<string, ExposedMethod> } | undefined {
+    for (const entry of this.#entries.values()) {
+      if (entry.isClass && object instanceof (entry.target as Constructor)) {
+        return { name: entry.name, methods: entry.methods };
+      }
+    }
+    return undefined;
+  }
+
   #entry(name: string): Entry {
     const entry = typeof name === "string" ? this.#entries.get(name) : undefined;
     if (!entry) {

@@ -13,6 +13,7 @@ import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
 import { PROTOCOL_VERSION } from "../src/version.js";
+import { describeFailure } from "./call-scope.js";
 import { dispatch } from "./dispatch.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { ObjectHost } from "./object-host.js";
@@ -48,7 +49,13 @@ export function objectsServer(ctx: HandlerContext, host: ObjectHost, limits: Ses
         }
         const args = req.args.map((a, i) => fromValue(a, `args[${i}]`));
         const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
-        const outcome = dispatch(host, req.object, req.method, args, context, undefined);
+        const resolved = host.resolve(req.object, req.method, undefined);
+        const outcome = dispatch(resolved, args, context);
+        if (resolved.method.oneway && outcome.kind === "value") {
+          // Declared oneway: answer at once; a failure is only logged.
+          outcome.value.catch((err: unknown) => describeFailure(err, `${req.object}.${req.method}`, ctx));
+          return { result: { nullValue: 0 } };
+        }
         if (outcome.kind === "value") return { result: toValue(await outcome.value, "result") };
         const items: unknown[] = [];
         for await (const item of outcome.items) {

@@ -15,6 +15,7 @@ import { describeFailure, toServiceError } from "./call-scope.js";
 import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
 import { type ObjectHost, SessionObjects } from "./object-host.js";
+import { SessionRefs } from "./session-refs.js";
 
 /** Limits of one client session. */
 export interface SessionLimits {
@@ -24,6 +25,8 @@ export interface SessionLimits {
   defaultTimeoutMs: number;
   /** Longest deadline a call may ask for, in milliseconds. */
   maxTimeoutMs: number;
+  /** Objects a session may hold by reference for its client; past it, RESOURCE_EXHAUSTED. */
+  maxObjects: number;
 }
 
 /** Default session limits. */
@@ -31,6 +34,7 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxCallsInFlight: 10_000,
   defaultTimeoutMs: 30_000,
   maxTimeoutMs: 3_600_000,
+  maxObjects: 100_000,
 };
 
 const PATH = "/ferry.v1.Objects/Session";
@@ -49,6 +53,7 @@ export class ServerSession {
   readonly #limits: SessionLimits;
   readonly #objects = new SessionObjects(randomUUID());
   readonly #running = new Map<bigint, AbortController>();
+  readonly #refs: SessionRefs;
   #outbox: ServerMessage[] = [];
   #flushing = false;
   #inputDone = false;
@@ -65,6 +70,7 @@ export class ServerSession {
     this.#host = host;
     this.#ctx = ctx;
     this.#limits = limits;
+    this.#refs = new SessionRefs(host, (message) => this.#send(message), limits.maxObjects);
   }
 
   start(): void {
@@ -83,8 +89,10 @@ export class ServerSession {
       if (this.#closed) return;
       if (message.call) this.#onCall(message.call);
       else if (message.cancel) this.#running.get(message.cancel.id)?.abort(cancelled());
-      else if (message.release) for (const id of message.release.refIds) this.#objects.instances.delete(id);
-      else if (message.callbackResult) continue;
+      else if (message.release) {
+        for (const id of message.release.refIds) this.#objects.instances.delete(id);
+        this.#refs.release(message.release.refIds);
+      } else if (message.callbackResult) this.#refs.answer(message.callbackResult);
       else {
         this.#fail(new ServerError(Code.INVALID_ARGUMENT, "session frame holds a message of no known kind"));
         return;
@@ -120,9 +128,9 @@ export class ServerSession {
           `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
         );
       }
-      if (call.object === undefined) {
-        throw new ServerError(Code.NOT_FOUND, "calls by reference are not served by this node", {
-          field: "ref_id",
+      if (call.object === undefined && call.refId === undefined) {
+        throw new ServerError(Code.INVALID_ARGUMENT, "call names neither an object nor a ref_id", {
+          field: "object",
         });
       }
       if (call.args.length > VALUE_LIMITS.maxArgs) {
@@ -130,19 +138,29 @@ export class ServerSession {
           field: "args",
         });
       }
-      const args = call.args.map((a, i) => fromValue(a, `args[${i}]`));
+      const resolved =
+        call.object !== undefined
+          ? this.#host.resolve(call.object, call.method, this.#objects)
+          : this.#refs.resolve(call.refId as string, call.method);
+      const args = call.args.map((a, i) => fromValue(a, `args[${i}]`, this.#refs));
       const context = {
         signal: controller.signal,
         deadline: Date.now() + timeoutMs,
         sessionId: this.#objects.id,
         peer: this.#call.getPeer(),
       };
-      const outcome = dispatch(this.#host, call.object, call.method, args, context, this.#objects);
+      const outcome = dispatch(resolved, args, context);
+      if (resolved.method.oneway && outcome.kind === "value") {
+        // Declared oneway: the caller is told at once; failures are only logged.
+        if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
+        outcome.value.catch((err: unknown) => describeFailure(err, path, this.#ctx)).finally(done);
+        return;
+      }
       if (outcome.kind === "value") {
         outcome.value
           .then(
             (value) => {
-              if (!call.oneway) this.#send({ result: { id, value: toValue(value, "result") } });
+              if (!call.oneway) this.#send({ result: { id, value: toValue(value, "result", this.#refs) } });
             },
             (err: unknown) =>
               this.#answerError(call, path, controller.signal.aborted ? controller.signal.reason : err),
@@ -162,7 +180,7 @@ export class ServerSession {
     try {
       for await (const item of items) {
         if (signal.aborted) break;
-        this.#send({ item: { id: call.id, value: toValue(item, "item") } });
+        this.#send({ item: { id: call.id, value: toValue(item, "item", this.#refs) } });
         if (this.#drain) await this.#drain;
       }
       if (signal.aborted) throw signal.reason;
@@ -235,6 +253,7 @@ export class ServerSession {
     for (const controller of this.#running.values()) controller.abort(cancelled("the session ended"));
     this.#running.clear();
     this.#objects.instances.clear();
+    this.#refs.close();
     this.#outbox = [];
   }
 }

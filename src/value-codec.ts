@@ -103,6 +103,10 @@ function encode(
       }
       return { mapValue: { entries } };
     }
+    // The side's ref codec decides first: a plain object may be a callback
+    // object (client) or marked to travel by reference (node).
+    const ref = refs?.toRef(object);
+    if (ref) return { ref };
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto === Object.prototype || proto === null) {
       const keys = Object.keys(object);
@@ -118,8 +122,6 @@ function encode(
         },
       };
     }
-    const ref = refs?.toRef(object);
-    if (ref) return { ref };
     const name = (object as { constructor?: { name?: string } }).constructor?.name ?? "object";
     throw refuse(path, `a ${name} cannot be sent by value; send plain data or expose it`);
   } finally {

@@ -3,8 +3,13 @@
  * a peer that sends more than it can afford to take apart.
  */
 export const VALUE_LIMITS = {
-  /** Nesting of lists and maps: deeper values would exhaust the decoder's stack. */
-  maxDepth: 64,
+  /**
+   * Nesting of lists and maps: deeper values would exhaust a decoder's stack.
+   * Kept well below the protobuf decoder's own limit of 100 nested messages
+   * (each level of a Value is two), so a too-deep argument fails its own call
+   * with a clear message instead of breaking the whole session frame.
+   */
+  maxDepth: 32,
   /** Lists' items and maps' entries in one value, all levels together: bounds the work of one decode. */
   maxItems: 1_000_000,
   /** Length of one string or bytes value, in bytes (the message size limit also applies). */

@@ -62,7 +62,7 @@ test("what cannot travel is refused with its path", () => {
   refused(cyclic, /args\[0\]\[0\]: cyclic value/);
   let deep: unknown = 1;
   for (let i = 0; i < 100; i++) deep = [deep];
-  refused(deep, /nested deeper than maxDepth \(64\)/);
+  refused(deep, /nested deeper than maxDepth \(32\)/);
 });
 
 test("received values past the limits are refused before they are built", () => {

@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { credentials, type ServiceError } from "@grpc/grpc-js";
+import { connect } from "../../client/connect.js";
+import { currentCall } from "../../server/call-context.js";
+import type { FerryNode } from "../../server/create-node.js";
+import { Code } from "../../src/code.js";
+import { ObjectsClient, type SessionResponse } from "../../src/gen/ferry/v1/objects.js";
+import type { Value } from "../../src/gen/ferry/v1/value.js";
+import { defer, startNode } from "../helpers.js";
+
+let streamStarted = defer();
+let streamFinished = defer();
+let logged = defer<string>();
+
+class Feed {
+  async *ticks() {
+    const { signal } = currentCall();
+    streamStarted.resolve();
+    try {
+      for (let i = 0; ; i++) {
+        if (signal.aborted) return;
+        yield i;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      streamFinished.resolve();
+    }
+  }
+  log(line: string) {
+    logged.resolve(line);
+  }
+  echo(value: unknown) {
+    return value;
+  }
+}
+
+let node: FerryNode;
+let target: string;
+let raw: ObjectsClient;
+
+before(async () => {
+  ({ node, target } = await startNode({ workers: 1 }));
+  node.expose("feed", new Feed(), { methods: ["ticks", "log", "echo"], oneway: ["log"] });
+  raw = new ObjectsClient(target, credentials.createInsecure());
+});
+
+after(async () => {
+  raw.close();
+  await node.shutdown();
+});
+
+function openRaw() {
+  const frames: SessionResponse[] = [];
+  const stream = raw.session();
+  const ended = new Promise<ServiceError | undefined>((resolve) => {
+    stream.on("data", (f: SessionResponse) => frames.push(f));
+    stream.on("error", (e: ServiceError) => resolve(e));
+    stream.on("end", () => resolve(undefined));
+  });
+  return { stream, frames, ended };
+}
+
+test("a client that vanishes mid-stream: the node stops the method and frees the session", async () => {
+  streamStarted = defer();
+  streamFinished = defer();
+  const { stream, ended } = openRaw();
+  stream.write({
+    messages: [
+      { call: { id: 1n, object: "feed", method: "ticks", args: [], timeoutMs: 60_000, oneway: false } },
+    ],
+  });
+  await streamStarted.promise;
+  stream.cancel();
+  await ended;
+  await streamFinished.promise;
+  const conn = connect(target);
+  for (let i = 0; i < 1000 && (await conn.node.info({})).inFlight > 0; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal((await conn.node.info({})).inFlight, 0);
+  conn.close();
+});
+
+test("a malformed frame ends the session with INVALID_ARGUMENT; the node keeps serving", async () => {
+  const { stream, ended } = openRaw();
+  stream.write({ messages: [{}] });
+  const err = await ended;
+  assert.equal(err?.code, Code.INVALID_ARGUMENT);
+  assert.match(err?.details ?? "", /no known kind/);
+  const again = openRaw();
+  again.stream.write({
+    messages: [
+      {
+        call: {
+          id: 5n,
+          object: "feed",
+          method: "echo",
+          args: [{ stringValue: "a" }],
+          timeoutMs: 0,
+          oneway: false,
+        },
+      },
+      {
+        call: {
+          id: 5n,
+          object: "feed",
+          method: "echo",
+          args: [{ stringValue: "b" }],
+          timeoutMs: 0,
+          oneway: false,
+        },
+      },
+    ],
+  });
+  const dup = await again.ended;
+  assert.equal(dup?.code, Code.INVALID_ARGUMENT);
+  assert.match(dup?.details ?? "", /call id 5 is already running/);
+  const conn = connect(target);
+  assert.equal(await conn.proxy<Feed>("feed").echo("still here"), "still here");
+  conn.close();
+});
+
+test("values too deep or too large are refused per call; the session goes on", async () => {
+  const { stream, frames, ended } = openRaw();
+  let deep: Value = { boolValue: true };
+  for (let i = 0; i < 40; i++) deep = { listValue: { values: [deep] } };
+  const wide: Value = { listValue: { values: Array.from({ length: 300 }, () => ({ boolValue: true })) } };
+  stream.write({
+    messages: [
+      { call: { id: 1n, object: "feed", method: "echo", args: [deep], timeoutMs: 0, oneway: false } },
+      {
+        call: {
+          id: 2n,
+          object: "feed",
+          method: "echo",
+          args: wide.listValue?.values ?? [],
+          timeoutMs: 0,
+          oneway: false,
+        },
+      },
+      {
+        call: {
+          id: 3n,
+          object: "feed",
+          method: "echo",
+          args: [{ stringValue: "ok" }],
+          timeoutMs: 0,
+          oneway: false,
+        },
+      },
+    ],
+  });
+  stream.end();
+  assert.equal(await ended, undefined);
+  const results = new Map(frames.flatMap((f) => f.messages).map((m) => [m.result?.id, m.result]));
+  assert.equal(results.get(1n)?.error?.code, Code.INVALID_ARGUMENT);
+  assert.match(results.get(1n)?.error?.message ?? "", /nested deeper than maxDepth/);
+  assert.equal(results.get(2n)?.error?.code, Code.INVALID_ARGUMENT);
+  assert.match(results.get(2n)?.error?.message ?? "", /at most 256 arguments/);
+  assert.equal(results.get(3n)?.value?.stringValue, "ok");
+});
+
+test("oneway methods run without the caller waiting for them", async () => {
+  logged = defer<string>();
+  const conn = connect(target);
+  const feed = conn.proxy<Feed>("feed");
+  assert.equal(await feed.log("fire and forget"), undefined);
+  assert.equal(await logged.promise, "fire and forget");
+  conn.close();
+});
