@@ -11,8 +11,10 @@ import { fileURLToPath } from "node:url";
 import { credentials, loadPackageDefinition, Metadata } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
-import { connect, PrimeMethod } from "../index.js";
-import { NodeClient } from "../src/gen/ferry/v1/node.js";
+// The compiled package, as users run it (`make bench` builds first): code run
+// through tsx carries esbuild's name-keeping helpers on every closure.
+import { connect, PrimeMethod } from "../dist/index.js";
+import { NodeClient } from "../dist/src/gen/ferry/v1/node.js";
 
 const BOOK_NUMBERS = [
   2n,

@@ -12,6 +12,7 @@ import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
 import { describeFailure, toServiceError } from "./call-scope.js";
+import { Cancellation } from "./cancellation.js";
 import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
 import { type ObjectHost, SessionObjects } from "./object-host.js";
@@ -52,13 +53,14 @@ export class ServerSession {
   readonly #ctx: HandlerContext;
   readonly #limits: SessionLimits;
   readonly #objects = new SessionObjects(randomUUID());
-  readonly #running = new Map<bigint, AbortController>();
+  readonly #running = new Map<bigint, Cancellation>();
   readonly #refs: SessionRefs;
   #outbox: ServerMessage[] = [];
   #flushing = false;
   #inputDone = false;
   #closed = false;
   #drain: Promise<void> | undefined;
+  #peer = "";
 
   constructor(
     call: ServerDuplexStream<SessionRequest, SessionResponse>,
@@ -74,6 +76,7 @@ export class ServerSession {
   }
 
   start(): void {
+    this.#peer = this.#call.getPeer();
     this.#call.on("data", (frame: SessionRequest) => this.#onFrame(frame));
     this.#call.on("end", () => {
       this.#inputDone = true;
@@ -106,13 +109,13 @@ export class ServerSession {
       this.#fail(new ServerError(Code.INVALID_ARGUMENT, `call id ${id} is already running in this session`));
       return;
     }
-    const controller = new AbortController();
+    const cancellation = new Cancellation();
     const timeoutMs = call.timeoutMs === 0 ? this.#limits.defaultTimeoutMs : call.timeoutMs;
     const timer = setTimeout(
-      () => controller.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
+      () => cancellation.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
       Math.min(timeoutMs, this.#limits.maxTimeoutMs),
     );
-    this.#running.set(id, controller);
+    this.#running.set(id, cancellation);
     this.#ctx.inFlight.enter();
     const done = () => {
       this.#ctx.inFlight.leave();
@@ -144,10 +147,12 @@ export class ServerSession {
           : this.#refs.resolve(call.refId as string, call.method);
       const args = call.args.map((a, i) => fromValue(a, `args[${i}]`, this.#refs));
       const context = {
-        signal: controller.signal,
+        get signal() {
+          return cancellation.signal;
+        },
         deadline: Date.now() + timeoutMs,
         sessionId: this.#objects.id,
-        peer: this.#call.getPeer(),
+        peer: this.#peer,
       };
       const outcome = dispatch(resolved, args, context);
       if (resolved.method.oneway && outcome.kind === "value") {
@@ -162,13 +167,12 @@ export class ServerSession {
             (value) => {
               if (!call.oneway) this.#send({ result: { id, value: toValue(value, "result", this.#refs) } });
             },
-            (err: unknown) =>
-              this.#answerError(call, path, controller.signal.aborted ? controller.signal.reason : err),
+            (err: unknown) => this.#answerError(call, path, cancellation.aborted ? cancellation.reason : err),
           )
           .catch((err: unknown) => this.#answerError(call, path, err))
           .finally(done);
       } else {
-        void this.#stream(call, path, outcome.items, controller.signal).finally(done);
+        void this.#stream(call, path, outcome.items, cancellation).finally(done);
       }
     } catch (err) {
       this.#answerError(call, path, err);
@@ -176,7 +180,12 @@ export class ServerSession {
     }
   }
 
-  async #stream(call: Call, path: string, items: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
+  async #stream(
+    call: Call,
+    path: string,
+    items: AsyncIterable<unknown>,
+    signal: Cancellation,
+  ): Promise<void> {
     try {
       for await (const item of items) {
         if (signal.aborted) break;
@@ -250,7 +259,7 @@ export class ServerSession {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const controller of this.#running.values()) controller.abort(cancelled("the session ended"));
+    for (const cancellation of this.#running.values()) cancellation.abort(cancelled("the session ended"));
     this.#running.clear();
     this.#objects.instances.clear();
     this.#refs.close();
