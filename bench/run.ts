@@ -46,9 +46,10 @@ const FIXTURE = fileURLToPath(new URL("../test/fixtures/objects.js", import.meta
 async function startNode(
   workers: number,
   extra: string[] = [],
+  nodeFlags: string[] = [],
 ): Promise<{ child: ChildProcess; target: string; readyMs: number }> {
   const started = performance.now();
-  const args = [BIN, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
+  const args = [...nodeFlags, BIN, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
     string,
@@ -191,6 +192,32 @@ async function objects(): Promise<void> {
   await stopNode(child);
 }
 
+async function sessionMemory(): Promise<void> {
+  console.log("\n== 10,000 live session objects, then released (node heap after GC)");
+  const fixture = fileURLToPath(new URL("./fixtures/memory-objects.js", import.meta.url));
+  const { child, target } = await startNode(1, ["--load", fixture], ["--expose-gc"]);
+  const conn = connect(target, { defaultTimeoutMs: 120_000 });
+  type Item = { get(): number } & AsyncDisposable;
+  const factory = conn.proxy<{ make(): Item; heap(): number }>("factory");
+  const warm = await Promise.all(Array.from({ length: 1000 }, () => factory.make()));
+  await Promise.all(warm.map((item) => item[Symbol.asyncDispose]()));
+  const before = await factory.heap();
+  const items: Item[] = [];
+  for (let i = 0; i < 10; i++)
+    items.push(...(await Promise.all(Array.from({ length: 1000 }, () => factory.make()))));
+  const checks = await Promise.all(items.slice(0, 100).map((item) => item.get()));
+  const live = await factory.heap();
+  await Promise.all(items.map((item) => item[Symbol.asyncDispose]()));
+  const after = await factory.heap();
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  console.log(`  before ${mb(before)}, with 10,000 held ${mb(live)}, released ${mb(after)}`);
+  console.log(
+    `  released vs before: ${(((after - before) / before) * 100).toFixed(1)}% (${checks.length} proxies checked)`,
+  );
+  conn.close();
+  await stopNode(child);
+}
+
 async function primes(): Promise<void> {
   console.log("\n== PrimeChecker on one worker (sum of node-side compute time; calls one after another)");
   const { child, target } = await startNode(1);
@@ -286,6 +313,7 @@ async function startAndMemory(): Promise<void> {
 const only = process.argv[2];
 if (only === undefined || only === "proxy") await proxyVsRaw();
 if (only === undefined || only === "objects") await objects();
+if (only === undefined || only === "memory") await sessionMemory();
 if (only !== undefined) process.exit(0);
 await primes();
 await pi();
