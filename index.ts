@@ -23,6 +23,7 @@ export type { ExposeOptions, InstanceMode } from "./server/exposure.js";
 export type { FetcherLimits } from "./server/fetcher.js";
 export { loadObjects } from "./server/load-objects.js";
 export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
+export { byReference } from "./server/references.js";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./server/session.js";
 export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
 export { Code } from "./src/code.js";

@@ -225,10 +225,14 @@ test("unary Invoke and Describe serve clients without sessions", async () => {
 test("a broken session fails pending calls with UNAVAILABLE; the next call reconnects", async () => {
   const { node: other, target: otherTarget } = await startNode({ workers: 1 });
   other.expose("calc", new Calculator(), { methods: ["add", "wait"] });
+  other.expose("Counter", Counter, { methods: ["increment"], instance: "session" });
   const c = connect(otherTarget);
   const calc = c.proxy<Calculator>("calc");
+  const counter = c.proxy<Counter>("Counter");
+  let restarted: FerryNode | undefined;
   try {
     assert.equal(await calc.add(1, 2), 3);
+    assert.equal(await counter.increment(), 1);
     waiting = defer();
     const pending = calc.wait();
     await waiting.promise;
@@ -239,7 +243,15 @@ test("a broken session fails pending calls with UNAVAILABLE; the next call recon
       assert.match(err.details, /session objects on the node are gone/);
       return true;
     });
+    // A node comes back on the same address: the same proxies work again, in a new session.
+    const port = Number(otherTarget.slice(otherTarget.lastIndexOf(":") + 1));
+    ({ node: restarted } = await startNode({ workers: 1, port }));
+    restarted.expose("calc", new Calculator(), { methods: ["add", "wait"] });
+    restarted.expose("Counter", Counter, { methods: ["increment"], instance: "session" });
+    assert.equal(await calc.add(2, 2), 4);
+    assert.equal(await counter.increment(), 1, "session objects started over");
   } finally {
     c.close();
+    await restarted?.shutdown();
   }
 });
