@@ -29,7 +29,8 @@ interface Progress {
 
 /**
  * Runs `samples` points of stream `seed` across every worker, a task of
- * PI_TASK_BLOCKS blocks at a time with at most one task per worker queued, and
+ * PI_TASK_BLOCKS blocks at a time with two tasks per worker in flight (one
+ * running, one waiting, so a worker never idles between tasks), and
  * yields the running totals after each task. Block boundaries fix the random
  * streams, so the total is the same however the tasks are scheduled.
  */
@@ -53,7 +54,7 @@ async function* estimate(
   const progress: Progress = { done: 0n, inside: 0n };
   let failure: unknown;
   for (let start = 0; start < blocks || running.size > 0; ) {
-    while (start < blocks && running.size < pool.size && failure === undefined) {
+    while (start < blocks && running.size < pool.size * 2 && failure === undefined) {
       const first = BigInt(start) * block;
       const end = first + BigInt(PI_TASK_BLOCKS) * block;
       const count = Number((end < samples ? end : samples) - first);

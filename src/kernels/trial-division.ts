@@ -1,5 +1,6 @@
 import { type CancelFlag, throwIfCancelled } from "./cancel.js";
 import { isqrt } from "./isqrt.js";
+import { compileFunction, I64, OP, sleb, VOID } from "./wasm-module.js";
 
 /** 2^64: trial division here works on unsigned 64-bit integers only. */
 const LIMIT = 1n << 64n;
@@ -88,70 +89,11 @@ function lastOddCandidate(n: bigint): number {
 // divider (about 2 ns per divisor on the development machine, against about 7 ns for BigInt); it tries two
 // divisors per iteration to halve the loop test, though unrolling 1, 2, 4 or 8 ways measured the same.
 
-/** Value types and the empty block type. */
-const I64 = 0x7e;
-const VOID = 0x40;
-
-/** Opcodes used below (WebAssembly core spec, section 5.4). */
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  if: 0x04,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  return: 0x0f,
-  localGet: 0x20,
-  localSet: 0x21,
-  i64Const: 0x42, // immediate: signed LEB128
-  i64Eqz: 0x50,
-  i64LeU: 0x58,
-  i64GeU: 0x5a,
-  i64Add: 0x7c,
-  i64RemU: 0x82,
-} as const;
-
 /** Local indices: the three parameters, then one declared local. */
 const N = 0;
 const FROM = 1;
 const TO = 2;
 const D = 3;
-
-/** Unsigned LEB128, used for every size, count and index in the binary format. */
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
-
-/** Signed LEB128 for small constants (|value| < 2^31), the immediate of i64.const. */
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-/** A vector: its element count, then the elements. */
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-/** A section: its id, its byte size, then its contents. */
-function section(id: number, contents: number[]): number[] {
-  return [id, ...uleb(contents.length), ...contents];
-}
 
 /** `if (n % d == 0) return d + offset` for the given local d and constant offset. */
 function returnIfDivides(offset: number): number[] {
@@ -177,39 +119,13 @@ const scanBody: number[] = [
   // an odd count of candidates leaves d == to untried
   ...[OP.localGet, D, OP.localGet, TO, OP.i64LeU, OP.if, VOID, ...returnIfDivides(0), OP.end],
   ...[OP.i64Const, ...sleb(0)],
-  OP.end,
 ];
 
-/** Local declarations, one group of 1 x i64 (d), then the instructions. */
-const scanCode = [...vec([[...uleb(1), I64]]), ...scanBody];
-
-const scanName = [..."scan"].map((c) => c.charCodeAt(0));
-
-const moduleBytes = new Uint8Array([
-  // magic "\0asm" and version 1
-  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-  // type section (1): one function type (0x60), params (i64 i64 i64), results (i64)
-  ...section(1, vec([[0x60, ...vec([[I64], [I64], [I64]]), ...vec([[I64]])]])),
-  // function section (3): function 0 has type 0
-  ...section(3, vec([uleb(0)])),
-  // export section (7): "scan" is function (kind 0) number 0
-  ...section(7, vec([[...uleb(scanName.length), ...scanName, 0x00, ...uleb(0)]])),
-  // code section (10): one body = byte size, local declarations (1 x i64: d), instructions
-  ...section(10, vec([[...uleb(scanCode.length), ...scanCode]])),
-]);
-
-/**
- * The part of the WebAssembly global used here. Node has it, but this project's libs (ES2023, no DOM) and
- * @types/node 20 do not declare it; this declaration types the global without emitting anything.
- */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-};
-
-/** The compiled kernel; small enough to compile synchronously at module load. */
-const scan = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes)).exports.scan as (
-  n: bigint,
-  from: bigint,
-  to: bigint,
-) => bigint;
+/** The compiled kernel. */
+const scan = compileFunction({
+  name: "scan",
+  params: [I64, I64, I64],
+  results: [I64],
+  locals: [[1, I64]],
+  body: scanBody,
+}) as (n: bigint, from: bigint, to: bigint) => bigint;
