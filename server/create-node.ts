@@ -15,7 +15,7 @@ import { ObjectHost } from "./object-host.js";
 import { objectsServer } from "./objects-service.js";
 import { DEFAULT_MAX_SAMPLES, piEstimatorServer } from "./pi-estimator.js";
 import { primeCheckerServer } from "./prime-checker.js";
-import { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./session.js";
+import { DEFAULT_SESSION_LIMITS, type ServerSession, type SessionLimits } from "./session.js";
 import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
 
 /** Options of {@link createNode}. */
@@ -71,6 +71,7 @@ export class FerryNode {
   readonly #ctx: HandlerContext;
   readonly #fetchAgent: Agent;
   readonly #host = new ObjectHost();
+  readonly #sessions = new Set<ServerSession>();
   #address: NodeAddress | undefined;
   #closing: Promise<void> | undefined;
 
@@ -98,7 +99,7 @@ export class FerryNode {
     const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
     exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
     const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
-    this.#server.addService(SERVICES.Objects, objectsServer(ctx, this.#host, sessionLimits));
+    this.#server.addService(SERVICES.Objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
 
     const status: Record<string, "SERVING"> = { "": "SERVING" };
     for (const name of Object.keys(SERVICES)) status[`ferry.v1.${name}`] = "SERVING";
@@ -168,6 +169,8 @@ export class FerryNode {
     this.#closing ??= (async () => {
       this.#health.setStatus("", "NOT_SERVING");
       const drained = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
+      // Sessions are long-lived streams: ask them to end once their calls answer.
+      for (const session of this.#sessions) session.drain();
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<"expired">((resolve) => {
         timer = setTimeout(() => resolve("expired"), graceMs);

@@ -31,8 +31,13 @@ function deadlineOf(call: { getDeadline(): Date | number }): number {
   return Number.isFinite(ms) ? ms : Date.now() + DEFAULT_OBJECT_TIMEOUT_MS;
 }
 
-/** gRPC handlers of ferry.v1.Objects over a node's object host. */
-export function objectsServer(ctx: HandlerContext, host: ObjectHost, limits: SessionLimits): ObjectsServer {
+/** gRPC handlers of ferry.v1.Objects over a node's object host; `sessions` tracks the live ones. */
+export function objectsServer(
+  ctx: HandlerContext,
+  host: ObjectHost,
+  limits: SessionLimits,
+  sessions: Set<ServerSession>,
+): ObjectsServer {
   return {
     invoke: unary(
       ctx,
@@ -78,7 +83,9 @@ export function objectsServer(ctx: HandlerContext, host: ObjectHost, limits: Ses
       },
     ),
     session: (call: ServerDuplexStream<SessionRequest, SessionResponse>) => {
-      new ServerSession(call, host, ctx, limits).start();
+      const session = new ServerSession(call, host, ctx, limits);
+      sessions.add(session);
+      session.start(() => sessions.delete(session));
     },
   };
 }

@@ -58,9 +58,11 @@ export class ServerSession {
   #outbox: ServerMessage[] = [];
   #flushing = false;
   #inputDone = false;
+  #draining = false;
   #closed = false;
   #drain: Promise<void> | undefined;
   #peer = "";
+  #onClose: (() => void) | undefined;
 
   constructor(
     call: ServerDuplexStream<SessionRequest, SessionResponse>,
@@ -75,7 +77,19 @@ export class ServerSession {
     this.#refs = new SessionRefs(host, (message) => this.#send(message), limits.maxObjects);
   }
 
-  start(): void {
+  /**
+   * The node is stopping: refuse new calls with UNAVAILABLE, let running ones
+   * answer, then end the stream, so shutdown need not wait for idle clients.
+   */
+  drain(): void {
+    this.#draining = true;
+    this.#inputDone = true;
+    this.#maybeFinish();
+  }
+
+  /** Starts serving; `onClose` runs once when the session ends. */
+  start(onClose?: () => void): void {
+    this.#onClose = onClose;
     this.#peer = this.#call.getPeer();
     this.#call.on("data", (frame: SessionRequest) => this.#onFrame(frame));
     this.#call.on("end", () => {
@@ -125,6 +139,9 @@ export class ServerSession {
     };
     const path = `${call.object ?? call.refId}.${call.method}`;
     try {
+      if (this.#draining) {
+        throw new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
+      }
       if (this.#running.size > this.#limits.maxCallsInFlight) {
         throw new ServerError(
           Code.RESOURCE_EXHAUSTED,
@@ -259,6 +276,7 @@ export class ServerSession {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#onClose?.();
     for (const cancellation of this.#running.values()) cancellation.abort(cancelled("the session ended"));
     this.#running.clear();
     this.#objects.instances.clear();

@@ -169,3 +169,20 @@ test("oneway methods run without the caller waiting for them", async () => {
   assert.equal(await logged.promise, "fire and forget");
   conn.close();
 });
+
+test("shutdown ends open sessions once their calls answer, without waiting out the grace period", {
+  timeout: 30_000,
+}, async () => {
+  const { node: stopping, target: stoppingTarget } = await startNode({ workers: 1 });
+  stopping.expose("feed", new Feed(), { methods: ["echo"] });
+  const conn = connect(stoppingTarget);
+  try {
+    const feed = conn.proxy<Feed>("feed");
+    assert.equal(await feed.echo(1), 1);
+    // The session stays open and idle; a ten-minute grace must not be needed.
+    await stopping.shutdown(600_000);
+    await assert.rejects(feed.echo(2), (err: unknown) => err instanceof Error);
+  } finally {
+    conn.close();
+  }
+});
