@@ -11,33 +11,11 @@ import { fileURLToPath } from "node:url";
 import { credentials, loadPackageDefinition, Metadata } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
+import { BOOK_NUMBERS } from "../demo/book-numbers.js";
 // The compiled package, as users run it (`make bench` builds first): code run
 // through tsx carries esbuild's name-keeping helpers on every closure.
 import { connect, PrimeMethod } from "../dist/index.js";
 import { NodeClient } from "../dist/src/gen/ferry/v1/node.js";
-
-const BOOK_NUMBERS = [
-  2n,
-  142702110479723n,
-  299593572317531n,
-  3333333333333301n,
-  3333333333333333n,
-  3333335652092209n,
-  4444444444444423n,
-  4444444444444444n,
-  4444444488888889n,
-  5555553133149889n,
-  5555555555555503n,
-  5555555555555555n,
-  6666666666666666n,
-  6666666666666719n,
-  6666667141414921n,
-  7777777536340681n,
-  7777777777777753n,
-  7777777777777777n,
-  9999999999999917n,
-  9999999999999999n,
-];
 
 const BIN = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
 

@@ -43,6 +43,13 @@ export type CallTarget = { object: string } | { refId: string };
 const SESSION = ObjectsService.session;
 
 /**
+ * Most messages in one frame. Batching saves per-message cost only up to a
+ * point; past it a frame only grows toward the 4 MiB message limit, and the
+ * node cannot start on a batch until the whole frame has arrived.
+ */
+export const FRAME_MESSAGES = 512;
+
+/**
  * One bidirectional stream to a node that carries every proxy's calls.
  * Messages issued in the same tick leave as one frame; results come back
  * batched the same way. The stream opens on the first call; when it breaks,
@@ -269,7 +276,9 @@ export class ClientSession {
       this.#scheduled = false;
       const messages = this.#outbox;
       this.#outbox = [];
-      this.#stream?.write({ messages });
+      for (let i = 0; i < messages.length; i += FRAME_MESSAGES) {
+        this.#stream?.write({ messages: messages.slice(i, i + FRAME_MESSAGES) });
+      }
     });
   }
 }

@@ -9,30 +9,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { connect, PrimeMethod } from "../index.js";
-
-const BOOK_NUMBERS = [
-  2n,
-  142702110479723n,
-  299593572317531n,
-  3333333333333301n,
-  3333333333333333n,
-  3333335652092209n,
-  4444444444444423n,
-  4444444444444444n,
-  4444444488888889n,
-  5555553133149889n,
-  5555555555555503n,
-  5555555555555555n,
-  6666666666666666n,
-  6666666666666719n,
-  6666667141414921n,
-  7777777536340681n,
-  7777777777777753n,
-  7777777777777777n,
-  9999999999999917n,
-  9999999999999999n,
-];
+// The compiled package, as users run it (`make demo` builds first).
+import { connect, PrimeMethod } from "../dist/index.js";
+import { BOOK_NUMBERS } from "./book-numbers.js";
 
 const TITLES = [
   "Harbour",
@@ -55,9 +34,14 @@ async function main(): Promise<void> {
   const pageBase = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
 
   const bin = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
-  const node = spawn(process.execPath, [bin, "node", "--port", "0", "--workers", "2", "--json"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const objects = fileURLToPath(new URL("./objects.js", import.meta.url));
+  const node = spawn(
+    process.execPath,
+    [bin, "node", "--port", "0", "--workers", "2", "--json", "--load", objects],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const lines = createInterface({ input: node.stdout });
   const [first] = (await once(lines, "line")) as [string];
   const { listening } = JSON.parse(first) as { listening: string };
@@ -109,6 +93,29 @@ async function main(): Promise<void> {
 
     const one = await conn.fetcher.fetch({ url: `${pageBase}/2` });
     console.log(`Fetcher.Fetch: ${one.url} -> ${one.status} "${one.title}"\n`);
+
+    interface Calculator {
+      add(a: number, b: number): number;
+      countdown(n: number): AsyncGenerator<number>;
+      sumWithProgress(
+        numbers: number[],
+        report: (done: number, total: number) => Promise<void>,
+      ): Promise<number>;
+    }
+    const calc = conn.proxy<Calculator>("Calculator");
+    console.log(`Remote object (demo/objects.js, loaded with --load), through one session stream:`);
+    console.log(`  calc.add(2, 3) = ${await calc.add(2, 3)}`);
+    const counted: number[] = [];
+    for await (const n of calc.countdown(5)) counted.push(n);
+    console.log(`  for await (calc.countdown(5)) -> ${counted.join(", ")}`);
+    const total = await calc.sumWithProgress([10, 20, 30], async (done, sum) => {
+      console.log(`  callback from the node: ${done} numbers added, running total ${sum}`);
+    });
+    console.log(`  calc.sumWithProgress([10, 20, 30], callback) = ${total}`);
+    started = performance.now();
+    const sums = await Promise.all(Array.from({ length: 10_000 }, (_, i) => calc.add(i, 1)));
+    const ms = performance.now() - started;
+    console.log(`  10,000 calls issued at once: ${sums.length} answers in ${ms.toFixed(0)} ms\n`);
   } finally {
     conn.close();
     node.kill("SIGTERM");

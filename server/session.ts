@@ -40,6 +40,9 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 
 const PATH = "/ferry.v1.Objects/Session";
 
+/** Most messages in one frame (see the client's FRAME_MESSAGES): frames stay far below the message size limit. */
+const FRAME_MESSAGES = 512;
+
 /**
  * The node's side of one client session: calls arrive in frames, run
  * concurrently, and their results, stream items and stream ends go back
@@ -242,7 +245,11 @@ export class ServerSession {
     if (this.#closed || this.#outbox.length === 0) return;
     const messages = this.#outbox;
     this.#outbox = [];
-    if (!this.#call.write({ messages }) && !this.#drain) {
+    let writable = true;
+    for (let i = 0; i < messages.length; i += FRAME_MESSAGES) {
+      writable = this.#call.write({ messages: messages.slice(i, i + FRAME_MESSAGES) });
+    }
+    if (!writable && !this.#drain) {
       this.#drain = new Promise((resolve) =>
         this.#call.once("drain", () => {
           this.#drain = undefined;

@@ -26,42 +26,7 @@ export async function startNode(options: NodeOptions = {}): Promise<{ node: Ferr
   return { node, target };
 }
 
-/** The 20 numbers of Fluent Python's primality examples. */
-export const BOOK_NUMBERS = [
-  2n,
-  142702110479723n,
-  299593572317531n,
-  3333333333333301n,
-  3333333333333333n,
-  3333335652092209n,
-  4444444444444423n,
-  4444444444444444n,
-  4444444488888889n,
-  5555553133149889n,
-  5555555555555503n,
-  5555555555555555n,
-  6666666666666666n,
-  6666666666666719n,
-  6666667141414921n,
-  7777777536340681n,
-  7777777777777753n,
-  7777777777777777n,
-  9999999999999917n,
-  9999999999999999n,
-];
-
-/** The primes among {@link BOOK_NUMBERS}. */
-export const BOOK_PRIMES = new Set([
-  2n,
-  142702110479723n,
-  299593572317531n,
-  3333333333333301n,
-  4444444444444423n,
-  5555555555555503n,
-  6666666666666719n,
-  7777777777777753n,
-  9999999999999917n,
-]);
+export { BOOK_NUMBERS, BOOK_PRIMES } from "../demo/book-numbers.js";
 
 /** Smallest divisor of n by plain BigInt trial division (for checking answers; slow for big primes). */
 export function smallestDivisorSlow(n: bigint): bigint {

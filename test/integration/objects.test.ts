@@ -87,6 +87,16 @@ test("a proxy calls methods as if local, streams included", async () => {
   }, /cannot be set/);
 });
 
+test("150,000 calls issued at once all answer: frames stay below the message size limit", async () => {
+  const calc = conn.proxy<Calculator>();
+  // In one frame these would be about 5 MB, past gRPC's 4 MiB message limit.
+  const count = 150_000;
+  const results = await Promise.all(Array.from({ length: count }, (_, i) => calc.add(i, 1)));
+  assert.equal(results.length, count);
+  assert.equal(results[count - 1], count);
+  assert.ok(results.every((r, i) => r === i + 1));
+});
+
 test("instance modes: session objects are per client session, percall objects per call", async () => {
   const mine = conn.proxy<Counter>("Counter");
   assert.equal(await mine.increment(), 1);

@@ -1,30 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BOOK_NUMBERS, BOOK_PRIMES } from "../../demo/book-numbers.js";
 import { isPrimeMillerRabin } from "../../src/kernels/miller-rabin.js";
 import { smallestDivisor } from "../../src/kernels/trial-division.js";
 
-const FLUENT_PYTHON: [bigint, boolean][] = [
-  [2n, true],
-  [142702110479723n, true],
-  [299593572317531n, true],
-  [3333333333333301n, true],
-  [3333333333333333n, false],
-  [3333335652092209n, false],
-  [4444444444444423n, true],
-  [4444444444444444n, false],
-  [4444444488888889n, false],
-  [5555553133149889n, false],
-  [5555555555555503n, true],
-  [5555555555555555n, false],
-  [6666666666666666n, false],
-  [6666666666666719n, true],
-  [6666667141414921n, false],
-  [7777777536340681n, false],
-  [7777777777777753n, true],
-  [7777777777777777n, false],
-  [9999999999999917n, true],
-  [9999999999999999n, false],
-];
+const FLUENT_PYTHON: [bigint, boolean][] = BOOK_NUMBERS.map((n) => [n, BOOK_PRIMES.has(n)]);
 
 /** smallest[n] is n's smallest prime factor (n >= 2), by a sieve. */
 function smallestPrimeFactors(limit: number): number[] {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
+import { BOOK_NUMBERS, BOOK_PRIMES } from "../../demo/book-numbers.js";
 import { type CancelFlag, CancelledError, cancel, createCancelFlag } from "../../src/kernels/cancel.js";
 import {
   isPrimeByTrialDivision,
@@ -10,28 +11,7 @@ import {
 } from "../../src/kernels/trial-division.js";
 
 /** The numbers of Fluent Python's process-pool example, with their primality. */
-const FLUENT_PYTHON: [bigint, boolean][] = [
-  [2n, true],
-  [142702110479723n, true],
-  [299593572317531n, true],
-  [3333333333333301n, true],
-  [3333333333333333n, false],
-  [3333335652092209n, false],
-  [4444444444444423n, true],
-  [4444444444444444n, false],
-  [4444444488888889n, false],
-  [5555553133149889n, false],
-  [5555555555555503n, true],
-  [5555555555555555n, false],
-  [6666666666666666n, false],
-  [6666666666666719n, true],
-  [6666667141414921n, false],
-  [7777777536340681n, false],
-  [7777777777777753n, true],
-  [7777777777777777n, false],
-  [9999999999999917n, true],
-  [9999999999999999n, false],
-];
+const FLUENT_PYTHON: [bigint, boolean][] = BOOK_NUMBERS.map((n) => [n, BOOK_PRIMES.has(n)]);
 
 /** The largest prime below 2^64: trial division would take seconds, so it serves as a long-running call. */
 const LARGEST_PRIME_BELOW_2_64 = 18446744073709551557n;
