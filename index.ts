@@ -2,9 +2,13 @@
  * ferry: remote objects for TypeScript on gRPC.
  *
  * Nodes host the compute objects (PrimeChecker, PiEstimator, Fetcher) and
- * connect() hands out typed clients of them.
+ * any exposed object; connect() hands out typed clients and proxies of them,
+ * and createPool() fans calls out across many nodes.
  */
 export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
+export type { Completion, MapOptions } from "./client/map-run.js";
+export { createPool, Pool, type PoolInput, type PoolOptions, type ReturnErrors } from "./client/pool.js";
+export type { MemberState, NodeStats } from "./client/pool-member.js";
 export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";
 export { RemoteCall } from "./client/remote-call.js";
 export { RemoteError } from "./client/remote-error.js";

@@ -98,15 +98,7 @@ export class NodeConnection implements AsyncDisposable {
   }
 
   #openSession(): ClientSession {
-    const timeoutMs = this.#defaultTimeoutMs;
-    return new ClientSession(
-      this.#client,
-      this.target,
-      (session) =>
-        new ClientRefs(refOfProxy, (ref) =>
-          createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods),
-        ),
-    );
+    return openSession(this.#client, this.target, this.#defaultTimeoutMs);
   }
 
   /** PrimeChecker of this node. */
@@ -140,6 +132,21 @@ export class NodeConnection implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
+}
+
+/**
+ * A session to `target` over `client`'s channel; objects it receives by
+ * reference become proxies whose calls default to `timeoutMs`.
+ */
+export function openSession(client: Client, target: string, timeoutMs: number): ClientSession {
+  return new ClientSession(
+    client,
+    target,
+    (session) =>
+      new ClientRefs(refOfProxy, (ref) =>
+        createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods),
+      ),
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type ClientMessage,
   type MethodDescription,
   ObjectsService,
+  type Outcome,
   type ServerMessage,
   type SessionRequest,
   type SessionResponse,
@@ -26,6 +27,15 @@ export interface CallSink {
   value(value: unknown): void;
   item(value: unknown): void;
   end(): void;
+  fail(error: RemoteError): void;
+}
+
+/** How one entry of a batch ended. */
+export type BatchOutcome = { ok: true; value: unknown } | { ok: false; error: RemoteError };
+
+/** Receives what the node answers for one batch. */
+export interface BatchSink {
+  done(outcomes: BatchOutcome[]): void;
   fail(error: RemoteError): void;
 }
 
@@ -117,15 +127,65 @@ export class ClientSession {
     options: SessionCallOptions,
     sink: CallSink,
   ): () => void {
+    return this.#issue(
+      target,
+      method,
+      () => args.map((arg, i) => toValue(arg, `args[${i}]`, this.#refs)),
+      (id, encoded, timeoutMs) => ({
+        call: { id, ...target, method, args: encoded, timeoutMs, oneway: options.oneway === true },
+      }),
+      options,
+      sink,
+    );
+  }
+
+  /**
+   * Starts one batch: `method` called once per argument list on the node, all
+   * under one id and one deadline. The sink hears every entry's outcome in
+   * order, or one failure of the whole batch. Returns a function that cancels it.
+   */
+  batch(
+    target: CallTarget,
+    method: string,
+    calls: unknown[][],
+    options: SessionCallOptions,
+    sink: BatchSink,
+  ): () => void {
+    return this.#issue(
+      target,
+      method,
+      () =>
+        calls.map((args, c) => ({
+          args: args.map((arg, i) => toValue(arg, `calls[${c}][${i}]`, this.#refs)),
+        })),
+      (id, encoded, timeoutMs) => ({ batch: { id, ...target, method, calls: encoded, timeoutMs } }),
+      { timeoutMs: options.timeoutMs, signal: options.signal },
+      {
+        value: (outcomes) => sink.done(outcomes as BatchOutcome[]),
+        item: () => {},
+        end: () => {},
+        fail: (error) => sink.fail(error),
+      },
+    );
+  }
+
+  #issue<E>(
+    target: CallTarget,
+    method: string,
+    encode: () => E,
+    message: (id: bigint, encoded: E, timeoutMs: number) => ClientMessage,
+    options: SessionCallOptions,
+    sink: CallSink,
+  ): () => void {
     const object = "object" in target ? target.object : target.refId;
     if (this.#closed) {
       sink.fail(new RemoteError(Code.CANCELLED, `connection to ${this.#target} is closed`));
       return () => {};
     }
-    let encoded: ReturnType<typeof toValue>[];
+    let encoded: E;
     let callbacks: string[];
     try {
-      encoded = args.map((arg, i) => toValue(arg, `args[${i}]`, this.#refs));
+      encoded = encode();
       callbacks = this.#refs.take();
     } catch (err) {
       this.#refs.release(this.#refs.take());
@@ -158,16 +218,7 @@ export class ClientSession {
     );
     signal?.addEventListener("abort", onAbort, { once: true });
     const cleanup = () => signal?.removeEventListener("abort", onAbort);
-    this.#send({
-      call: {
-        id,
-        ...target,
-        method,
-        args: encoded,
-        timeoutMs: Math.min(Math.ceil(options.timeoutMs), 0xffffffff),
-        oneway: options.oneway === true,
-      },
-    });
+    this.#send(message(id, encoded, Math.min(Math.ceil(options.timeoutMs), 0xffffffff)));
     if (options.oneway) {
       clearTimeout(timer);
       cleanup();
@@ -239,9 +290,20 @@ export class ClientSession {
       if (!sink) return;
       if (error) sink.fail(callError(error));
       else sink.end();
+    } else if (message.batchResult) {
+      const { id, outcomes, error } = message.batchResult;
+      const sink = this.#settle(id);
+      if (!sink) return;
+      if (error) sink.fail(callError(error));
+      else this.#deliver(sink, () => sink.value(outcomes.map((o, i) => this.#outcome(o, i))));
     } else if (message.callback) {
       void this.#refs.run(message.callback).then((callbackResult) => this.#send({ callbackResult }));
     }
+  }
+
+  #outcome(outcome: Outcome, i: number): BatchOutcome {
+    if (outcome.error) return { ok: false, error: callError(outcome.error) };
+    return { ok: true, value: fromValue(outcome.value, `results[${i}]`, this.#refs) };
   }
 
   /** Runs a delivery; a value that cannot be decoded fails the call instead. */

@@ -1,11 +1,17 @@
 // Objects the demo node serves with `ferry node --load demo/objects.js`.
 
 export class Calculator {
-  static exposed = ["add", "countdown", "sumWithProgress"];
+  static exposed = ["add", "square", "countdown", "sumWithProgress"];
   static instance = "single";
+  // Safe to run twice: a pool may send these again when a node fails.
+  static idempotent = ["add", "square"];
 
   add(a, b) {
     return a + b;
+  }
+
+  square(x) {
+    return x * x;
   }
 
   async *countdown(n) {

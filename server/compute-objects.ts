@@ -2,13 +2,18 @@ import type { Agent } from "undici";
 import { messageFns } from "../src/contract.js";
 import type { FetchManyResponse, FetchResponse } from "../src/gen/ferry/v1/fetch.js";
 import type { EstimateResponse } from "../src/gen/ferry/v1/pi.js";
-import type { CheckManyResponse, IsPrimeResponse } from "../src/gen/ferry/v1/prime.js";
+import type {
+  CheckManyResponse,
+  FindDivisorRequest,
+  FindDivisorResponse,
+  IsPrimeResponse,
+} from "../src/gen/ferry/v1/prime.js";
 import { normalizeMessage } from "../src/request-fields.js";
 import { currentCall } from "./call-context.js";
 import { type FetcherLimits, fetchMany, fetchUrl } from "./fetcher.js";
 import type { ObjectHost } from "./object-host.js";
 import { estimatePi } from "./pi-estimator.js";
-import { checkMany, checkPrime } from "./prime-checker.js";
+import { checkMany, checkPrime, findDivisor } from "./prime-checker.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /** A request given as plain data, checked against the contract like a typed call's. */
@@ -29,6 +34,13 @@ class PrimeCheckerObject {
   isPrime(req: unknown): Promise<IsPrimeResponse> {
     const { n, method } = request<{ n: bigint; method: number }>("IsPrimeRequest", req);
     return checkPrime(this.#pool, n, method, currentCall().signal);
+  }
+  findDivisor(req: unknown): Promise<FindDivisorResponse> {
+    return findDivisor(
+      this.#pool,
+      request<FindDivisorRequest>("FindDivisorRequest", req),
+      currentCall().signal,
+    );
   }
   async *checkMany(requests: unknown): AsyncGenerator<CheckManyResponse> {
     const list = Array.isArray(requests) ? requests : [];
@@ -76,7 +88,18 @@ export function exposeComputeObjects(
   fetchLimits: FetcherLimits,
   agent: Agent,
 ): void {
-  host.expose("PrimeChecker", new PrimeCheckerObject(pool), { methods: ["isPrime", "checkMany"] });
-  host.expose("PiEstimator", new PiEstimatorObject(pool, maxSamples), { methods: ["estimate"] });
-  host.expose("Fetcher", new FetcherObject(fetchLimits, agent), { methods: ["fetch", "fetchMany"] });
+  host.expose("PrimeChecker", new PrimeCheckerObject(pool), {
+    methods: ["isPrime", "findDivisor", "checkMany"],
+    idempotent: ["isPrime", "findDivisor"],
+  });
+  host.expose("PiEstimator", new PiEstimatorObject(pool, maxSamples), {
+    methods: ["estimate"],
+    idempotent: ["estimate"],
+  });
+  // A fetch waits on the network, not a worker: many run at once with profit.
+  host.expose("Fetcher", new FetcherObject(fetchLimits, agent), {
+    methods: ["fetch", "fetchMany"],
+    idempotent: ["fetch"],
+    concurrency: { fetch: fetchLimits.maxConcurrency },
+  });
 }

@@ -15,6 +15,18 @@ export interface ExposeOptions {
   instance?: InstanceMode;
   /** Methods callers do not wait for: no result, errors only logged. */
   oneway?: readonly string[];
+  /**
+   * Methods safe to call twice (`true`: all of them). A pool sends an
+   * idempotent call again when its node fails mid-call, and races a copy of a
+   * straggler on an idle node; other methods' calls are never repeated.
+   */
+  idempotent?: readonly string[] | boolean;
+  /**
+   * Calls of each method the node runs at once with profit, by method name
+   * (an I/O-bound method's limit). A pool keeps that many in flight per node;
+   * unlisted methods get one per worker slot.
+   */
+  concurrency?: Readonly<Record<string, number>>;
 }
 
 /** One exposed method, as the host dispatches it. */
@@ -23,6 +35,9 @@ export interface ExposedMethod {
   /** An async generator (or generator): its values travel as a stream. */
   stream: boolean;
   oneway: boolean;
+  idempotent: boolean;
+  /** Calls worth running at once; 0: one per worker slot. */
+  concurrency: number;
 }
 
 /** Names that can never be called, whatever a registration says. */
@@ -67,6 +82,9 @@ export function exposedMethods(
     throw new TypeError(`expose("${name}"): list the callable methods in options.methods`);
   }
   const oneway = new Set(options.oneway ?? []);
+  const idempotent =
+    options.idempotent === true ? new Set(options.methods) : new Set(options.idempotent || []);
+  const concurrency = options.concurrency ?? {};
   const methods = new Map<string, ExposedMethod>();
   for (const method of options.methods) {
     const reason = forbiddenReason(method);
@@ -77,13 +95,35 @@ export function exposedMethods(
       name: method,
       stream: GENERATORS.has((fn as { constructor: { name: string } }).constructor.name),
       oneway: oneway.has(method),
+      idempotent: idempotent.has(method),
+      concurrency: concurrencyOf(name, method, concurrency[method]),
     });
   }
-  for (const method of oneway) {
-    if (!methods.has(method))
-      throw new TypeError(`expose("${name}"): oneway method ${method} is not in methods`);
+  const listed: [string, Iterable<string>][] = [
+    ["oneway", oneway],
+    ["idempotent", idempotent],
+    ["concurrency", Object.keys(concurrency)],
+  ];
+  for (const [option, names] of listed) {
+    for (const method of names) {
+      if (!methods.has(method))
+        throw new TypeError(`expose("${name}"): ${option} method ${method} is not in methods`);
+    }
   }
   return methods;
+}
+
+/** Most calls a method may declare it runs at once. */
+const MAX_METHOD_CONCURRENCY = 100_000;
+
+function concurrencyOf(name: string, method: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_METHOD_CONCURRENCY) {
+    throw new TypeError(
+      `expose("${name}"): concurrency of ${method} must be an integer from 1 to ${MAX_METHOD_CONCURRENCY}, got ${value}`,
+    );
+  }
+  return value;
 }
 
 /** The error of a call to a method that is not exposed, listing those that are. */

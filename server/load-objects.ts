@@ -7,7 +7,13 @@ interface Exposer {
   expose(
     name: string,
     target: object,
-    options: { methods: readonly string[]; instance?: InstanceMode; oneway?: readonly string[] },
+    options: {
+      methods: readonly string[];
+      instance?: InstanceMode;
+      oneway?: readonly string[];
+      idempotent?: readonly string[] | boolean;
+      concurrency?: Readonly<Record<string, number>>;
+    },
   ): unknown;
 }
 
@@ -16,13 +22,16 @@ interface Declared {
   exposed?: unknown;
   instance?: InstanceMode;
   oneway?: readonly string[];
+  idempotent?: readonly string[] | boolean;
+  concurrency?: Readonly<Record<string, number>>;
 }
 
 /**
  * Exposes a module's objects on a node (`ferry node --load ./objects.js`).
  * Each export that lists its callable methods in `exposed` (a static field of
  * a class, or a property of an object) is exposed under the export's name; a
- * class's static `instance` picks its mode. A default-exported function gets
+ * class's static `instance` picks its mode, and `oneway`, `idempotent` and
+ * `concurrency` say the same as the options of `expose`. A default-exported function gets
  * the node to expose what it likes. Returns the names exposed.
  *
  * ```js
@@ -49,6 +58,8 @@ export async function loadObjects(node: Exposer, file: string): Promise<string[]
       methods: declared.exposed as string[],
       instance: typeof value === "function" ? declared.instance : undefined,
       oneway: declared.oneway,
+      idempotent: declared.idempotent,
+      concurrency: declared.concurrency,
     });
     exposed.push(name);
   }

@@ -99,7 +99,13 @@ export class ObjectHost {
     return entries.map((e) => ({
       name: e.name,
       mode: MODE_PB[e.mode],
-      methods: [...e.methods.values()].map((m) => ({ name: m.name, stream: m.stream, oneway: m.oneway })),
+      methods: [...e.methods.values()].map((m) => ({
+        name: m.name,
+        stream: m.stream,
+        oneway: m.oneway,
+        idempotent: m.idempotent,
+        concurrency: m.concurrency,
+      })),
     }));
   }
 
@@ -121,6 +127,11 @@ export class ObjectHost {
       self,
       fn: (self as Record<string, (...a: unknown[]) => unknown>)[method] as never,
     };
+  }
+
+  /** Whether `name` is a class exposed with a new instance per call. */
+  isPerCall(name: string): boolean {
+    return this.#entries.get(name)?.mode === "percall";
   }
 
   /**

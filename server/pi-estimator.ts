@@ -38,6 +38,7 @@ async function* estimate(
   pool: WorkerPool,
   samples: bigint,
   seed: bigint,
+  firstBlock: bigint,
   maxSamples: bigint,
   signal: AbortSignal,
 ): AsyncGenerator<Progress> {
@@ -50,6 +51,10 @@ async function* estimate(
   }
   const block = BigInt(PI_BLOCK_SAMPLES);
   const blocks = Number((samples + block - 1n) / block);
+  if (firstBlock > BigInt(Number.MAX_SAFE_INTEGER - blocks)) {
+    throw invalidArgument("first_block", `must be at most 2^53 minus the blocks drawn, got ${firstBlock}`);
+  }
+  const base = Number(firstBlock);
   const running = new Set<Promise<void>>();
   const progress: Progress = { done: 0n, inside: 0n };
   let failure: unknown;
@@ -58,7 +63,7 @@ async function* estimate(
       const first = BigInt(start) * block;
       const end = first + BigInt(PI_TASK_BLOCKS) * block;
       const count = Number((end < samples ? end : samples) - first);
-      const task = pool.run({ kind: "pi", seed, startBlock: start, samples: count }, signal).then(
+      const task = pool.run({ kind: "pi", seed, startBlock: base + start, samples: count }, signal).then(
         (result) => {
           if (result.kind !== "pi") throw new Error(`worker answered ${result.kind} to a pi task`);
           progress.done += BigInt(count);
@@ -91,7 +96,8 @@ export async function estimatePi(
 ): Promise<EstimateResponse> {
   const started = performance.now();
   let last: Progress = { done: 0n, inside: 0n };
-  for await (const p of estimate(pool, request.samples, request.seed, maxSamples, signal)) last = p;
+  for await (const p of estimate(pool, request.samples, request.seed, request.firstBlock, maxSamples, signal))
+    last = p;
   return response(last, request.seed, (performance.now() - started) / 1000);
 }
 
@@ -121,7 +127,7 @@ export function piEstimatorServer(
         const interval = req.intervalMs === 0 ? DEFAULT_PROGRESS_INTERVAL_MS : req.intervalMs;
         let last: Progress = { done: 0n, inside: 0n };
         let reported = started;
-        for await (const p of estimate(pool, req.samples, req.seed, maxSamples, signal)) {
+        for await (const p of estimate(pool, req.samples, req.seed, 0n, maxSamples, signal)) {
           last = p;
           const now = performance.now();
           if (p.done < req.samples && now - reported >= interval) {

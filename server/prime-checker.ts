@@ -1,6 +1,8 @@
 import {
   type CheckManyRequest,
   type CheckManyResponse,
+  type FindDivisorRequest,
+  type FindDivisorResponse,
   type IsPrimeRequest,
   type IsPrimeResponse,
   type PrimeCheckerServer,
@@ -32,6 +34,26 @@ export async function checkPrime(
   };
 }
 
+/** Largest divisor candidate a FindDivisor range may name: the kernel works below 2^32. */
+const MAX_DIVISOR_CANDIDATE = (1n << 32n) - 1n;
+
+/** Tries one range of odd divisors of n on the pool (PrimeChecker.FindDivisor). */
+export async function findDivisor(
+  pool: WorkerPool,
+  req: FindDivisorRequest,
+  signal: AbortSignal,
+): Promise<FindDivisorResponse> {
+  const { n, from, to } = req;
+  if (n < 0n || n >= UINT64_LIMIT) throw invalidArgument("n", `must be from 0 to 2^64-1, got ${n}`);
+  if (from < 3n || from % 2n === 0n) throw invalidArgument("from", `must be odd and at least 3, got ${from}`);
+  if (to < from || to > MAX_DIVISOR_CANDIDATE) {
+    throw invalidArgument("to", `must be from \`from\` (${from}) to 2^32-1, got ${to}`);
+  }
+  const result = await pool.run({ kind: "find-divisor", n, from, to }, signal);
+  if (result.kind !== "divisor") throw new Error(`worker answered ${result.kind} to a divisor task`);
+  return { divisor: result.divisor, elapsedSeconds: result.seconds };
+}
+
 function resolveMethod(method: PrimeMethod): PrimeMethod {
   switch (method) {
     case PrimeMethod.PRIME_METHOD_UNSPECIFIED:
@@ -55,6 +77,9 @@ export function primeCheckerServer(ctx: HandlerContext, pool: WorkerPool): Prime
   return {
     isPrime: unary(ctx, "/ferry.v1.PrimeChecker/IsPrime", (req: IsPrimeRequest, signal) =>
       checkPrime(pool, req.n, req.method, signal),
+    ),
+    findDivisor: unary(ctx, "/ferry.v1.PrimeChecker/FindDivisor", (req: FindDivisorRequest, signal) =>
+      findDivisor(pool, req, signal),
     ),
     checkMany: bidiStream(
       ctx,

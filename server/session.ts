@@ -2,20 +2,25 @@ import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
 import type {
+  Batch,
   Call,
   CallError,
+  Outcome,
   ServerMessage,
   SessionRequest,
   SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
+import type { Value } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
+import { MAX_BATCH_CALLS, runBatch } from "./batch.js";
+import type { CallContext } from "./call-context.js";
 import { describeFailure, toServiceError } from "./call-scope.js";
 import { Cancellation } from "./cancellation.js";
 import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
-import { type ObjectHost, SessionObjects } from "./object-host.js";
+import { type ObjectHost, type ResolvedCall, SessionObjects } from "./object-host.js";
 import { SessionRefs } from "./session-refs.js";
 
 /** Limits of one client session. */
@@ -108,6 +113,7 @@ export class ServerSession {
     for (const message of frame.messages) {
       if (this.#closed) return;
       if (message.call) this.#onCall(message.call);
+      else if (message.batch) this.#onBatch(message.batch);
       else if (message.cancel) this.#running.get(message.cancel.id)?.abort(cancelled());
       else if (message.release) {
         for (const id of message.release.refIds) this.#objects.instances.delete(id);
@@ -120,17 +126,29 @@ export class ServerSession {
     }
   }
 
-  #onCall(call: Call): void {
-    const { id } = call;
+  /**
+   * Registers call `id` as running, with its deadline timer; `done` must run
+   * once when it has answered. Refuses duplicates (the session fails) and,
+   * with an error for the caller, calls while draining or past the limit.
+   */
+  #admit(
+    id: bigint,
+    requestedTimeoutMs: number,
+  ):
+    | { cancellation: Cancellation; context: CallContext; done: () => void; refusal?: ServerError }
+    | undefined {
     if (this.#running.has(id)) {
       this.#fail(new ServerError(Code.INVALID_ARGUMENT, `call id ${id} is already running in this session`));
-      return;
+      return undefined;
     }
     const cancellation = new Cancellation();
-    const timeoutMs = call.timeoutMs === 0 ? this.#limits.defaultTimeoutMs : call.timeoutMs;
+    const timeoutMs = Math.min(
+      requestedTimeoutMs === 0 ? this.#limits.defaultTimeoutMs : requestedTimeoutMs,
+      this.#limits.maxTimeoutMs,
+    );
     const timer = setTimeout(
       () => cancellation.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
-      Math.min(timeoutMs, this.#limits.maxTimeoutMs),
+      timeoutMs,
     );
     this.#running.set(id, cancellation);
     this.#ctx.inFlight.enter();
@@ -140,41 +158,60 @@ export class ServerSession {
       this.#running.delete(id);
       this.#maybeFinish();
     };
+    const context: CallContext = {
+      get signal() {
+        return cancellation.signal;
+      },
+      deadline: Date.now() + timeoutMs,
+      sessionId: this.#objects.id,
+      peer: this.#peer,
+    };
+    let refusal: ServerError | undefined;
+    if (this.#draining) {
+      refusal = new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
+    } else if (this.#running.size > this.#limits.maxCallsInFlight) {
+      refusal = new ServerError(
+        Code.RESOURCE_EXHAUSTED,
+        `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
+      );
+    }
+    return { cancellation, context, done, refusal };
+  }
+
+  /** Finds the method a call or batch names, by exposed name or by reference. */
+  #resolve(
+    target: { object?: string | undefined; refId?: string | undefined },
+    method: string,
+  ): ResolvedCall {
+    if (target.object === undefined && target.refId === undefined) {
+      throw new ServerError(Code.INVALID_ARGUMENT, "call names neither an object nor a ref_id", {
+        field: "object",
+      });
+    }
+    return target.object !== undefined
+      ? this.#host.resolve(target.object, method, this.#objects)
+      : this.#refs.resolve(target.refId as string, method);
+  }
+
+  #decodeArgs(args: Value[], path: string): unknown[] {
+    if (args.length > VALUE_LIMITS.maxArgs) {
+      throw new ServerError(Code.INVALID_ARGUMENT, `${path}: at most ${VALUE_LIMITS.maxArgs} arguments`, {
+        field: path,
+      });
+    }
+    return args.map((a, i) => fromValue(a, `${path}[${i}]`, this.#refs));
+  }
+
+  #onCall(call: Call): void {
+    const { id } = call;
+    const admitted = this.#admit(id, call.timeoutMs);
+    if (!admitted) return;
+    const { cancellation, context, done, refusal } = admitted;
     const path = `${call.object ?? call.refId}.${call.method}`;
     try {
-      if (this.#draining) {
-        throw new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
-      }
-      if (this.#running.size > this.#limits.maxCallsInFlight) {
-        throw new ServerError(
-          Code.RESOURCE_EXHAUSTED,
-          `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
-        );
-      }
-      if (call.object === undefined && call.refId === undefined) {
-        throw new ServerError(Code.INVALID_ARGUMENT, "call names neither an object nor a ref_id", {
-          field: "object",
-        });
-      }
-      if (call.args.length > VALUE_LIMITS.maxArgs) {
-        throw new ServerError(Code.INVALID_ARGUMENT, `args: at most ${VALUE_LIMITS.maxArgs} arguments`, {
-          field: "args",
-        });
-      }
-      const resolved =
-        call.object !== undefined
-          ? this.#host.resolve(call.object, call.method, this.#objects)
-          : this.#refs.resolve(call.refId as string, call.method);
-      const args = call.args.map((a, i) => fromValue(a, `args[${i}]`, this.#refs));
-      const context = {
-        get signal() {
-          return cancellation.signal;
-        },
-        deadline: Date.now() + timeoutMs,
-        sessionId: this.#objects.id,
-        peer: this.#peer,
-      };
-      const outcome = dispatch(resolved, args, context);
+      if (refusal) throw refusal;
+      const resolved = this.#resolve(call, call.method);
+      const outcome = dispatch(resolved, this.#decodeArgs(call.args, "args"), context);
       if (resolved.method.oneway && outcome.kind === "value") {
         // Declared oneway: the caller is told at once; failures are only logged.
         if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
@@ -196,6 +233,52 @@ export class ServerSession {
       }
     } catch (err) {
       this.#answerError(call, path, err);
+      done();
+    }
+  }
+
+  /** Runs every entry of a batch and answers them together (see ferry.v1.Batch). */
+  #onBatch(batch: Batch): void {
+    const { id } = batch;
+    const admitted = this.#admit(id, batch.timeoutMs);
+    if (!admitted) return;
+    const { cancellation, context, done, refusal } = admitted;
+    const path = `${batch.object ?? batch.refId}.${batch.method}`;
+    const fail = (err: unknown) =>
+      this.#send({ batchResult: { id, outcomes: [], error: this.#callError(path, err) } });
+    try {
+      if (refusal) throw refusal;
+      if (batch.calls.length > MAX_BATCH_CALLS) {
+        throw new ServerError(
+          Code.INVALID_ARGUMENT,
+          `calls: at most ${MAX_BATCH_CALLS} entries in one batch, got ${batch.calls.length}`,
+          { field: "calls" },
+        );
+      }
+      // An unknown object or method fails the batch as a whole, before any entry runs.
+      const first = this.#resolve(batch, batch.method);
+      const percall = this.#host.isPerCall(first.object);
+      void runBatch(batch.calls.length, (i) => {
+        const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
+        const args = this.#decodeArgs(batch.calls[i]?.args ?? [], `calls[${i}].args`);
+        return dispatch(resolved, args, context);
+      })
+        .then((results) => {
+          if (cancellation.aborted) throw cancellation.reason;
+          const outcomes: Outcome[] = results.map((r, i) => {
+            if (!r.ok) return { error: this.#callError(path, r.error) };
+            try {
+              return { value: toValue(r.value, `results[${i}]`, this.#refs) };
+            } catch (err) {
+              return { error: this.#callError(path, err) };
+            }
+          });
+          this.#send({ batchResult: { id, outcomes, error: undefined } });
+        })
+        .catch(fail)
+        .finally(done);
+    } catch (err) {
+      fail(err);
       done();
     }
   }

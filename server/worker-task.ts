@@ -7,6 +7,7 @@ import type { CancelFlag } from "../src/kernels/cancel.js";
 export type WorkerTask =
   | { kind: "trial-division"; n: bigint; flag: CancelFlag }
   | { kind: "miller-rabin"; n: bigint; flag: CancelFlag }
+  | { kind: "find-divisor"; n: bigint; from: bigint; to: bigint; flag: CancelFlag }
   | { kind: "pi"; seed: bigint; startBlock: number; samples: number; flag: CancelFlag };
 
 /**
@@ -15,5 +16,6 @@ export type WorkerTask =
  */
 export type WorkerResult =
   | { kind: "prime"; prime: boolean; divisor: bigint; seconds: number }
+  | { kind: "divisor"; divisor: bigint; seconds: number }
   | { kind: "pi"; inside: number; seconds: number }
   | { kind: "cancelled" };

@@ -1,7 +1,7 @@
 import { CancelledError, isCancelled } from "../src/kernels/cancel.js";
 import { isPrimeMillerRabin } from "../src/kernels/miller-rabin.js";
 import { countInside } from "../src/kernels/pi.js";
-import { isPrimeByTrialDivision } from "../src/kernels/trial-division.js";
+import { isPrimeByTrialDivision, smallestDivisorInRange } from "../src/kernels/trial-division.js";
 import type { WorkerResult, WorkerTask } from "./worker-task.js";
 
 /** Entry point of every worker thread of a node's pool (loaded by piscina). */
@@ -18,6 +18,10 @@ export default function runTask(task: WorkerTask): WorkerResult {
       case "miller-rabin": {
         const { prime, divisor } = isPrimeMillerRabin(task.n);
         return { kind: "prime", prime, divisor, seconds: (performance.now() - start) / 1000 };
+      }
+      case "find-divisor": {
+        const divisor = smallestDivisorInRange(task.n, task.from, task.to, task.flag);
+        return { kind: "divisor", divisor, seconds: (performance.now() - start) / 1000 };
       }
       case "pi": {
         const inside = countInside(task.seed, task.startBlock, task.samples, task.flag);

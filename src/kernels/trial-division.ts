@@ -40,6 +40,30 @@ export function smallestDivisor(n: bigint, flag?: CancelFlag): bigint {
 }
 
 /**
+ * Smallest odd d in [from, to] that divides n, or 0n when none does: one range of a trial division split
+ * across workers or nodes. `from` is odd and at least 3, `to` below 2^32 (RangeError otherwise); the range
+ * is cut at isqrt(n), past which no smallest divisor lies. Polls `flag` like {@link smallestDivisor}.
+ */
+export function smallestDivisorInRange(n: bigint, from: bigint, to: bigint, flag?: CancelFlag): bigint {
+  checkRange(n);
+  if (from < 3n || (from & 1n) === 0n) throw new RangeError(`from must be odd and at least 3, got ${from}`);
+  if (to >= 1n << 32n) throw new RangeError(`to must be below 2^32, got ${to}`);
+  throwIfCancelled(flag);
+  if (n < 4n) return 0n;
+  const root = BigInt(lastOddCandidate(n));
+  const last = Number(to < root ? ((to & 1n) === 0n ? to - 1n : to) : root);
+  const nI64 = BigInt.asIntN(64, n);
+  for (let start = Number(from); start <= last; ) {
+    const end = Math.min(start + 2 * (CHUNK_DIVISORS - 1), last);
+    const found = scan(nI64, BigInt(start), BigInt(end));
+    if (found !== 0n) return BigInt.asUintN(64, found);
+    start = end + 2;
+    throwIfCancelled(flag);
+  }
+  return 0n;
+}
+
+/**
  * Primality by trial division: `prime` is n >= 2 with no divisor found; `divisor` is the smallest divisor
  * d with 1 < d < n for a composite, else 0n. Same range, cost and cancellation as {@link smallestDivisor}.
  */

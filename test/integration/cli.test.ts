@@ -64,7 +64,7 @@ test("ferry info prints the node's description", async () => {
   const human = await runCli(["info", target]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /workers\s+2/);
-  assert.match(human.stdout, /PrimeChecker\s+IsPrime, CheckMany/);
+  assert.match(human.stdout, /PrimeChecker\s+IsPrime, FindDivisor, CheckMany/);
   const json = await runCli(["info", target, "--json"]);
   assert.equal(JSON.parse(json.stdout).workers, 2);
 });
@@ -83,7 +83,7 @@ test("CLI failures print one line on stderr and exit non-zero", async () => {
     [["call", target, "Nope.IsPrime", "{}"], /NOT_FOUND.*unknown service Nope \(services: PrimeChecker/],
     [
       ["call", target, "PrimeChecker.Nope", "{}"],
-      /UNIMPLEMENTED.*unknown method PrimeChecker.Nope \(methods: IsPrime, CheckMany\)/,
+      /UNIMPLEMENTED.*unknown method PrimeChecker.Nope \(methods: IsPrime, FindDivisor, CheckMany\)/,
     ],
     [["call", target, "Fetcher.Fetch", '{"url":"gopher://x"}'], /INVALID_ARGUMENT.*url: /],
     [["call", "127.0.0.1:1", "Node.Info", "{}", "--timeout", "2000"], /UNAVAILABLE|DEADLINE_EXCEEDED/],
@@ -136,7 +136,7 @@ test("ferry node --load exposes a module's objects; ferry ls and ferry call reac
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /Calculator\s+single\s+add, countdown\*, big/);
     assert.match(ls.stdout, /greeter\s+single\s+hello/);
-    assert.match(ls.stdout, /PrimeChecker\s+single\s+isPrime, checkMany\*/);
+    assert.match(ls.stdout, /PrimeChecker\s+single\s+isPrime, findDivisor, checkMany\*/);
     const add = await runCli(["call", `ferry://${t}/Calculator.add`, "2", "3"]);
     assert.equal(add.code, 0, add.stderr);
     assert.equal(JSON.parse(add.stdout), 5);

@@ -56,7 +56,7 @@ test("Info describes the node, its slots and its objects", async () => {
     assert.ok(info.uptimeSeconds >= 0);
     const objects = Object.fromEntries(info.objects.map((o) => [o.name, o.methods.map((m) => m.name)]));
     assert.deepEqual(objects, {
-      PrimeChecker: ["IsPrime", "CheckMany"],
+      PrimeChecker: ["IsPrime", "FindDivisor", "CheckMany"],
       PiEstimator: ["Estimate", "EstimateWithProgress"],
       Fetcher: ["Fetch", "FetchMany"],
       Node: ["Info"],

@@ -98,6 +98,16 @@ export interface MethodDescription {
   stream: boolean;
   /** Callers do not wait for the method: no result, errors only logged. */
   oneway: boolean;
+  /**
+   * Calling it twice has the effect of calling it once, so a pool may send
+   * a call again when a node fails mid-call, or race a copy on another node.
+   */
+  idempotent: boolean;
+  /**
+   * Calls the node runs at once with profit (an I/O-bound method's limit);
+   * 0 means one per worker slot (see Node.Info workers).
+   */
+  concurrency: number;
 }
 
 export interface ObjectDescription {
@@ -127,6 +137,7 @@ export interface ClientMessage {
   cancel?: Cancel | undefined;
   release?: Release | undefined;
   callbackResult?: CallbackResult | undefined;
+  batch?: Batch | undefined;
 }
 
 export interface ServerMessage {
@@ -134,6 +145,7 @@ export interface ServerMessage {
   item?: StreamItem | undefined;
   end?: StreamEnd | undefined;
   callback?: Callback | undefined;
+  batchResult?: BatchResult | undefined;
 }
 
 /** Call asks for one method call; `id` is the caller's, unique in the session. */
@@ -151,6 +163,48 @@ export interface Call {
   timeoutMs: number;
   /** No result is sent back. */
   oneway: boolean;
+}
+
+/**
+ * Batch calls one method once for each entry of `calls`, under one id and
+ * one deadline: how a pool moves many small items with one message each way.
+ * The node starts every entry at once and sends one BatchResult when all
+ * have settled; a Cancel of `id` stops them all. A streaming method's items
+ * come back as one list per entry.
+ */
+export interface Batch {
+  id: bigint;
+  object?: string | undefined;
+  refId?: string | undefined;
+  method: string;
+  calls: Arguments[];
+  /**
+   * Deadline of the whole batch, relative to receipt, in milliseconds; 0
+   * means the node's default.
+   */
+  timeoutMs: number;
+}
+
+/** Arguments of one call in a Batch. */
+export interface Arguments {
+  args: Value[];
+}
+
+/**
+ * BatchResult answers Batch `id`: one outcome per entry, in order, or one
+ * error when the batch failed as a whole (unknown object or method, too many
+ * entries, cancelled, deadline exceeded).
+ */
+export interface BatchResult {
+  id: bigint;
+  outcomes: Outcome[];
+  error: CallError | undefined;
+}
+
+/** Outcome of one entry of a Batch. */
+export interface Outcome {
+  value?: Value | undefined;
+  error?: CallError | undefined;
 }
 
 /** Cancel stops call `id`: its method's signal aborts and a stream ends. */
@@ -445,7 +499,7 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBaseMethodDescription(): MethodDescription {
-  return { name: "", stream: false, oneway: false };
+  return { name: "", stream: false, oneway: false, idempotent: false, concurrency: 0 };
 }
 
 export const MethodDescription: MessageFns<MethodDescription> = {
@@ -458,6 +512,12 @@ export const MethodDescription: MessageFns<MethodDescription> = {
     }
     if (message.oneway !== false) {
       writer.uint32(24).bool(message.oneway);
+    }
+    if (message.idempotent !== false) {
+      writer.uint32(32).bool(message.idempotent);
+    }
+    if (message.concurrency !== 0) {
+      writer.uint32(40).uint32(message.concurrency);
     }
     return writer;
   },
@@ -499,6 +559,22 @@ export const MethodDescription: MessageFns<MethodDescription> = {
             message.oneway = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.idempotent = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.concurrency = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -516,6 +592,8 @@ export const MethodDescription: MessageFns<MethodDescription> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       stream: isSet(object.stream) ? globalThis.Boolean(object.stream) : false,
       oneway: isSet(object.oneway) ? globalThis.Boolean(object.oneway) : false,
+      idempotent: isSet(object.idempotent) ? globalThis.Boolean(object.idempotent) : false,
+      concurrency: isSet(object.concurrency) ? globalThis.Number(object.concurrency) : 0,
     };
   },
 
@@ -530,6 +608,12 @@ export const MethodDescription: MessageFns<MethodDescription> = {
     if (message.oneway !== false) {
       obj.oneway = message.oneway;
     }
+    if (message.idempotent !== false) {
+      obj.idempotent = message.idempotent;
+    }
+    if (message.concurrency !== 0) {
+      obj.concurrency = Math.round(message.concurrency);
+    }
     return obj;
   },
 
@@ -541,6 +625,8 @@ export const MethodDescription: MessageFns<MethodDescription> = {
     message.name = object.name ?? "";
     message.stream = object.stream ?? false;
     message.oneway = object.oneway ?? false;
+    message.idempotent = object.idempotent ?? false;
+    message.concurrency = object.concurrency ?? 0;
     return message;
   },
 };
@@ -878,7 +964,7 @@ export const SessionResponse: MessageFns<SessionResponse> = {
 };
 
 function createBaseClientMessage(): ClientMessage {
-  return { call: undefined, cancel: undefined, release: undefined, callbackResult: undefined };
+  return { call: undefined, cancel: undefined, release: undefined, callbackResult: undefined, batch: undefined };
 }
 
 export const ClientMessage: MessageFns<ClientMessage> = {
@@ -894,6 +980,9 @@ export const ClientMessage: MessageFns<ClientMessage> = {
     }
     if (message.callbackResult !== undefined) {
       CallbackResult.encode(message.callbackResult, writer.uint32(34).fork()).join();
+    }
+    if (message.batch !== undefined) {
+      Batch.encode(message.batch, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -943,6 +1032,14 @@ export const ClientMessage: MessageFns<ClientMessage> = {
             message.callbackResult = CallbackResult.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.batch = Batch.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -965,6 +1062,7 @@ export const ClientMessage: MessageFns<ClientMessage> = {
         : isSet(object.callback_result)
         ? CallbackResult.fromJSON(object.callback_result)
         : undefined,
+      batch: isSet(object.batch) ? Batch.fromJSON(object.batch) : undefined,
     };
   },
 
@@ -981,6 +1079,9 @@ export const ClientMessage: MessageFns<ClientMessage> = {
     }
     if (message.callbackResult !== undefined) {
       obj.callbackResult = CallbackResult.toJSON(message.callbackResult);
+    }
+    if (message.batch !== undefined) {
+      obj.batch = Batch.toJSON(message.batch);
     }
     return obj;
   },
@@ -1000,12 +1101,13 @@ export const ClientMessage: MessageFns<ClientMessage> = {
     message.callbackResult = (object.callbackResult !== undefined && object.callbackResult !== null)
       ? CallbackResult.fromPartial(object.callbackResult)
       : undefined;
+    message.batch = (object.batch !== undefined && object.batch !== null) ? Batch.fromPartial(object.batch) : undefined;
     return message;
   },
 };
 
 function createBaseServerMessage(): ServerMessage {
-  return { result: undefined, item: undefined, end: undefined, callback: undefined };
+  return { result: undefined, item: undefined, end: undefined, callback: undefined, batchResult: undefined };
 }
 
 export const ServerMessage: MessageFns<ServerMessage> = {
@@ -1021,6 +1123,9 @@ export const ServerMessage: MessageFns<ServerMessage> = {
     }
     if (message.callback !== undefined) {
       Callback.encode(message.callback, writer.uint32(34).fork()).join();
+    }
+    if (message.batchResult !== undefined) {
+      BatchResult.encode(message.batchResult, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1070,6 +1175,14 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             message.callback = Callback.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.batchResult = BatchResult.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1088,6 +1201,11 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       item: isSet(object.item) ? StreamItem.fromJSON(object.item) : undefined,
       end: isSet(object.end) ? StreamEnd.fromJSON(object.end) : undefined,
       callback: isSet(object.callback) ? Callback.fromJSON(object.callback) : undefined,
+      batchResult: isSet(object.batchResult)
+        ? BatchResult.fromJSON(object.batchResult)
+        : isSet(object.batch_result)
+        ? BatchResult.fromJSON(object.batch_result)
+        : undefined,
     };
   },
 
@@ -1104,6 +1222,9 @@ export const ServerMessage: MessageFns<ServerMessage> = {
     }
     if (message.callback !== undefined) {
       obj.callback = Callback.toJSON(message.callback);
+    }
+    if (message.batchResult !== undefined) {
+      obj.batchResult = BatchResult.toJSON(message.batchResult);
     }
     return obj;
   },
@@ -1122,6 +1243,9 @@ export const ServerMessage: MessageFns<ServerMessage> = {
     message.end = (object.end !== undefined && object.end !== null) ? StreamEnd.fromPartial(object.end) : undefined;
     message.callback = (object.callback !== undefined && object.callback !== null)
       ? Callback.fromPartial(object.callback)
+      : undefined;
+    message.batchResult = (object.batchResult !== undefined && object.batchResult !== null)
+      ? BatchResult.fromPartial(object.batchResult)
       : undefined;
     return message;
   },
@@ -1299,6 +1423,426 @@ export const Call: MessageFns<Call> = {
     message.args = object.args?.map((e) => Value.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
     message.oneway = object.oneway ?? false;
+    return message;
+  },
+};
+
+function createBaseBatch(): Batch {
+  return { id: 0n, object: undefined, refId: undefined, method: "", calls: [], timeoutMs: 0 };
+}
+
+export const Batch: MessageFns<Batch> = {
+  encode(message: Batch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.object !== undefined) {
+      writer.uint32(18).string(message.object);
+    }
+    if (message.refId !== undefined) {
+      writer.uint32(26).string(message.refId);
+    }
+    if (message.method !== "") {
+      writer.uint32(34).string(message.method);
+    }
+    for (const v of message.calls) {
+      Arguments.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(48).uint32(message.timeoutMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Batch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.refId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.calls.push(Arguments.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Batch {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      object: isSet(object.object) ? globalThis.String(object.object) : undefined,
+      refId: isSet(object.refId)
+        ? globalThis.String(object.refId)
+        : isSet(object.ref_id)
+        ? globalThis.String(object.ref_id)
+        : undefined,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      calls: globalThis.Array.isArray(object?.calls) ? object.calls.map((e: any) => Arguments.fromJSON(e)) : [],
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Batch): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.object !== undefined) {
+      obj.object = message.object;
+    }
+    if (message.refId !== undefined) {
+      obj.refId = message.refId;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.calls?.length) {
+      obj.calls = message.calls.map((e) => Arguments.toJSON(e));
+    }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Batch>, I>>(base?: I): Batch {
+    return Batch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Batch>, I>>(object: I): Batch {
+    const message = createBaseBatch();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.object = object.object ?? undefined;
+    message.refId = object.refId ?? undefined;
+    message.method = object.method ?? "";
+    message.calls = object.calls?.map((e) => Arguments.fromPartial(e)) || [];
+    message.timeoutMs = object.timeoutMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseArguments(): Arguments {
+  return { args: [] };
+}
+
+export const Arguments: MessageFns<Arguments> = {
+  encode(message: Arguments, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.args) {
+      Value.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Arguments {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArguments();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.args.push(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Arguments {
+    return { args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => Value.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: Arguments): unknown {
+    const obj: any = {};
+    if (message.args?.length) {
+      obj.args = message.args.map((e) => Value.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Arguments>, I>>(base?: I): Arguments {
+    return Arguments.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Arguments>, I>>(object: I): Arguments {
+    const message = createBaseArguments();
+    message.args = object.args?.map((e) => Value.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBatchResult(): BatchResult {
+  return { id: 0n, outcomes: [], error: undefined };
+}
+
+export const BatchResult: MessageFns<BatchResult> = {
+  encode(message: BatchResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    for (const v of message.outcomes) {
+      Outcome.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.error !== undefined) {
+      CallError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcomes.push(Outcome.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = CallError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BatchResult {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      outcomes: globalThis.Array.isArray(object?.outcomes) ? object.outcomes.map((e: any) => Outcome.fromJSON(e)) : [],
+      error: isSet(object.error) ? CallError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: BatchResult): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => Outcome.toJSON(e));
+    }
+    if (message.error !== undefined) {
+      obj.error = CallError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BatchResult>, I>>(base?: I): BatchResult {
+    return BatchResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BatchResult>, I>>(object: I): BatchResult {
+    const message = createBaseBatchResult();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.outcomes = object.outcomes?.map((e) => Outcome.fromPartial(e)) || [];
+    message.error = (object.error !== undefined && object.error !== null)
+      ? CallError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOutcome(): Outcome {
+  return { value: undefined, error: undefined };
+}
+
+export const Outcome: MessageFns<Outcome> = {
+  encode(message: Outcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== undefined) {
+      CallError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Outcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = CallError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Outcome {
+    return {
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+      error: isSet(object.error) ? CallError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: Outcome): unknown {
+    const obj: any = {};
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    if (message.error !== undefined) {
+      obj.error = CallError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Outcome>, I>>(base?: I): Outcome {
+    return Outcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Outcome>, I>>(object: I): Outcome {
+    const message = createBaseOutcome();
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? CallError.fromPartial(object.error)
+      : undefined;
     return message;
   },
 };

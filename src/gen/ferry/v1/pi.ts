@@ -30,6 +30,12 @@ export interface EstimateRequest {
   samples: bigint;
   /** Seed of the random streams; any value. */
   seed: bigint;
+  /**
+   * First block to draw from: the samples are numbers first_block * 2^20
+   * onward of the seed's sequence. Ranges of whole blocks add up to the
+   * unsplit estimate, which is how a pool spreads one estimate over nodes.
+   */
+  firstBlock: bigint;
 }
 
 export interface EstimateResponse {
@@ -63,7 +69,7 @@ export interface EstimateWithProgressResponse {
 }
 
 function createBaseEstimateRequest(): EstimateRequest {
-  return { samples: 0n, seed: 0n };
+  return { samples: 0n, seed: 0n, firstBlock: 0n };
 }
 
 export const EstimateRequest: MessageFns<EstimateRequest> = {
@@ -79,6 +85,12 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
         throw new globalThis.Error("value provided for field message.seed of type uint64 too large");
       }
       writer.uint32(16).uint64(message.seed);
+    }
+    if (message.firstBlock !== 0n) {
+      if (BigInt.asUintN(64, message.firstBlock) !== message.firstBlock) {
+        throw new globalThis.Error("value provided for field message.firstBlock of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.firstBlock);
     }
     return writer;
   },
@@ -112,6 +124,14 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
             message.seed = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.firstBlock = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -128,6 +148,11 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
     return {
       samples: isSet(object.samples) ? BigInt(object.samples) : 0n,
       seed: isSet(object.seed) ? BigInt(object.seed) : 0n,
+      firstBlock: isSet(object.firstBlock)
+        ? BigInt(object.firstBlock)
+        : isSet(object.first_block)
+        ? BigInt(object.first_block)
+        : 0n,
     };
   },
 
@@ -139,6 +164,9 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
     if (message.seed !== 0n) {
       obj.seed = message.seed.toString();
     }
+    if (message.firstBlock !== 0n) {
+      obj.firstBlock = message.firstBlock.toString();
+    }
     return obj;
   },
 
@@ -149,6 +177,9 @@ export const EstimateRequest: MessageFns<EstimateRequest> = {
     const message = createBaseEstimateRequest();
     message.samples = (object.samples !== undefined && object.samples !== null) ? BigInt(object.samples) : 0n;
     message.seed = (object.seed !== undefined && object.seed !== null) ? BigInt(object.seed) : 0n;
+    message.firstBlock = (object.firstBlock !== undefined && object.firstBlock !== null)
+      ? BigInt(object.firstBlock)
+      : 0n;
     return message;
   },
 };

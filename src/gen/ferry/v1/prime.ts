@@ -99,6 +99,21 @@ export interface CheckManyResponse {
   result: IsPrimeResponse | undefined;
 }
 
+export interface FindDivisorRequest {
+  n: bigint;
+  /** First candidate; odd, at least 3. */
+  from: bigint;
+  /** Last candidate, inclusive; at most isqrt(n) is useful, at most 2^32 - 1. */
+  to: bigint;
+}
+
+export interface FindDivisorResponse {
+  /** Smallest odd d in [from, to] that divides n; 0 when none does. */
+  divisor: bigint;
+  /** Time spent computing on the node, in seconds. */
+  elapsedSeconds: number;
+}
+
 function createBaseIsPrimeRequest(): IsPrimeRequest {
   return { n: 0n, method: 0 };
 }
@@ -508,6 +523,208 @@ export const CheckManyResponse: MessageFns<CheckManyResponse> = {
   },
 };
 
+function createBaseFindDivisorRequest(): FindDivisorRequest {
+  return { n: 0n, from: 0n, to: 0n };
+}
+
+export const FindDivisorRequest: MessageFns<FindDivisorRequest> = {
+  encode(message: FindDivisorRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.n !== 0n) {
+      if (BigInt.asUintN(64, message.n) !== message.n) {
+        throw new globalThis.Error("value provided for field message.n of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.n);
+    }
+    if (message.from !== 0n) {
+      if (BigInt.asUintN(64, message.from) !== message.from) {
+        throw new globalThis.Error("value provided for field message.from of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.from);
+    }
+    if (message.to !== 0n) {
+      if (BigInt.asUintN(64, message.to) !== message.to) {
+        throw new globalThis.Error("value provided for field message.to of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindDivisorRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindDivisorRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.n = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.from = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.to = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindDivisorRequest {
+    return {
+      n: isSet(object.n) ? BigInt(object.n) : 0n,
+      from: isSet(object.from) ? BigInt(object.from) : 0n,
+      to: isSet(object.to) ? BigInt(object.to) : 0n,
+    };
+  },
+
+  toJSON(message: FindDivisorRequest): unknown {
+    const obj: any = {};
+    if (message.n !== 0n) {
+      obj.n = message.n.toString();
+    }
+    if (message.from !== 0n) {
+      obj.from = message.from.toString();
+    }
+    if (message.to !== 0n) {
+      obj.to = message.to.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindDivisorRequest>, I>>(base?: I): FindDivisorRequest {
+    return FindDivisorRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindDivisorRequest>, I>>(object: I): FindDivisorRequest {
+    const message = createBaseFindDivisorRequest();
+    message.n = (object.n !== undefined && object.n !== null) ? BigInt(object.n) : 0n;
+    message.from = (object.from !== undefined && object.from !== null) ? BigInt(object.from) : 0n;
+    message.to = (object.to !== undefined && object.to !== null) ? BigInt(object.to) : 0n;
+    return message;
+  },
+};
+
+function createBaseFindDivisorResponse(): FindDivisorResponse {
+  return { divisor: 0n, elapsedSeconds: 0 };
+}
+
+export const FindDivisorResponse: MessageFns<FindDivisorResponse> = {
+  encode(message: FindDivisorResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.divisor !== 0n) {
+      if (BigInt.asUintN(64, message.divisor) !== message.divisor) {
+        throw new globalThis.Error("value provided for field message.divisor of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.divisor);
+    }
+    if (message.elapsedSeconds !== 0) {
+      writer.uint32(17).double(message.elapsedSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindDivisorResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindDivisorResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.divisor = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.elapsedSeconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindDivisorResponse {
+    return {
+      divisor: isSet(object.divisor) ? BigInt(object.divisor) : 0n,
+      elapsedSeconds: isSet(object.elapsedSeconds)
+        ? globalThis.Number(object.elapsedSeconds)
+        : isSet(object.elapsed_seconds)
+        ? globalThis.Number(object.elapsed_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: FindDivisorResponse): unknown {
+    const obj: any = {};
+    if (message.divisor !== 0n) {
+      obj.divisor = message.divisor.toString();
+    }
+    if (message.elapsedSeconds !== 0) {
+      obj.elapsedSeconds = floatToJson(message.elapsedSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FindDivisorResponse>, I>>(base?: I): FindDivisorResponse {
+    return FindDivisorResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FindDivisorResponse>, I>>(object: I): FindDivisorResponse {
+    const message = createBaseFindDivisorResponse();
+    message.divisor = (object.divisor !== undefined && object.divisor !== null) ? BigInt(object.divisor) : 0n;
+    message.elapsedSeconds = object.elapsedSeconds ?? 0;
+    return message;
+  },
+};
+
 /**
  * PrimeChecker answers whether a 64-bit unsigned integer is prime.
  *
@@ -528,6 +745,20 @@ export const PrimeCheckerService = {
     responseDeserialize: (value: Buffer): IsPrimeResponse => IsPrimeResponse.decode(value),
   },
   /**
+   * FindDivisor tries the odd divisors from `from` to `to` (inclusive) of n
+   * and answers the smallest that divides it. A pool splits one big number's
+   * trial division into such ranges across every worker.
+   */
+  findDivisor: {
+    path: "/ferry.v1.PrimeChecker/FindDivisor" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindDivisorRequest): Buffer => Buffer.from(FindDivisorRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindDivisorRequest => FindDivisorRequest.decode(value),
+    responseSerialize: (value: FindDivisorResponse): Buffer => Buffer.from(FindDivisorResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FindDivisorResponse => FindDivisorResponse.decode(value),
+  },
+  /**
    * CheckMany checks a stream of numbers; results come back as each finishes,
    * so their order may differ from the order sent. `index` ties them together.
    */
@@ -545,6 +776,12 @@ export const PrimeCheckerService = {
 export interface PrimeCheckerServer extends UntypedServiceImplementation {
   /** IsPrime checks one number. */
   isPrime: handleUnaryCall<IsPrimeRequest, IsPrimeResponse>;
+  /**
+   * FindDivisor tries the odd divisors from `from` to `to` (inclusive) of n
+   * and answers the smallest that divides it. A pool splits one big number's
+   * trial division into such ranges across every worker.
+   */
+  findDivisor: handleUnaryCall<FindDivisorRequest, FindDivisorResponse>;
   /**
    * CheckMany checks a stream of numbers; results come back as each finishes,
    * so their order may differ from the order sent. `index` ties them together.
@@ -568,6 +805,26 @@ export interface PrimeCheckerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: IsPrimeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * FindDivisor tries the odd divisors from `from` to `to` (inclusive) of n
+   * and answers the smallest that divides it. A pool splits one big number's
+   * trial division into such ranges across every worker.
+   */
+  findDivisor(
+    request: FindDivisorRequest,
+    callback: (error: ServiceError | null, response: FindDivisorResponse) => void,
+  ): ClientUnaryCall;
+  findDivisor(
+    request: FindDivisorRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FindDivisorResponse) => void,
+  ): ClientUnaryCall;
+  findDivisor(
+    request: FindDivisorRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FindDivisorResponse) => void,
   ): ClientUnaryCall;
   /**
    * CheckMany checks a stream of numbers; results come back as each finishes,

@@ -1,0 +1,56 @@
+/** Most items in one chunk: ~1 frame of small values, far below the message size limit. */
+export const MAX_CHUNK_ITEMS = 2048;
+
+/**
+ * Time one chunk should take, in milliseconds: long enough that its round
+ * trip is a small part of it, short enough that no slot waits long for work
+ * another node is sitting on.
+ */
+const TARGET_CHUNK_MS = 10;
+
+/** How fast the memory of a slow item fades, per chunk. */
+const FORGET = 0.8;
+
+/**
+ * Picks how many items travel in one call. A fixed size when the caller
+ * gives one; otherwise it sizes chunks to take about {@link TARGET_CHUNK_MS}
+ * from what items cost so far. It starts at 1 (safe for heavy items), and
+ * its estimate of an item's cost is a fading maximum rather than an average:
+ * one slow item among fast ones brings chunks back to one item at once, so
+ * heavy items are never bundled and left on one node while others idle.
+ */
+export class ChunkSizer {
+  readonly #fixed: boolean;
+  #size: number;
+  /** Estimated cost of one item, in milliseconds; 0 before the first answer. */
+  #itemMs = 0;
+  /** Smoothed round trip of a chunk, in milliseconds. */
+  #averageMs = 0;
+
+  constructor(fixed?: number) {
+    if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 1 || fixed > MAX_CHUNK_ITEMS)) {
+      throw new RangeError(`chunkSize must be an integer from 1 to ${MAX_CHUNK_ITEMS}, got ${fixed}`);
+    }
+    this.#fixed = fixed !== undefined;
+    this.#size = fixed ?? 1;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Smoothed round trip of recent chunks; 0 before the first. */
+  get averageMs(): number {
+    return this.#averageMs;
+  }
+
+  /** Learns from a chunk of `items` that took `ms` from send to answer. */
+  observe(items: number, ms: number): void {
+    this.#averageMs = this.#averageMs === 0 ? ms : 0.8 * this.#averageMs + 0.2 * ms;
+    if (this.#fixed || items === 0) return;
+    this.#itemMs = Math.max(this.#itemMs * FORGET, ms / items);
+    const fit = Math.floor(TARGET_CHUNK_MS / Math.max(this.#itemMs, 1e-6));
+    // Grow at most 4x per answer, so one lucky chunk does not overshoot.
+    this.#size = Math.max(1, Math.min(fit, this.#size * 4, MAX_CHUNK_ITEMS));
+  }
+}

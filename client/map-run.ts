@@ -1,0 +1,678 @@
+import { Code } from "../src/code.js";
+import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
+import { ChunkSizer } from "./chunk-sizer.js";
+import type { PoolMember } from "./pool-member.js";
+import type { PoolMethod } from "./pool-method.js";
+import { RemoteError, toRemoteError } from "./remote-error.js";
+import type { BatchOutcome } from "./session.js";
+
+/** Options of a pool's map, imap, imapUnordered, starmap and submit. */
+export interface MapOptions {
+  /** Deadline of each item, in milliseconds. Default: the pool's. */
+  timeoutMs?: number;
+  /** Aborting it cancels every call in flight, on every node, and ends the map with an AbortError. */
+  signal?: AbortSignal;
+  /** Items per call; default automatic (1 for heavy items, up to 2048 for tiny ones). */
+  chunkSize?: number;
+  /** Times an item is sent again after its node failed. Default 3. */
+  retries?: number;
+  /** "throw" (default): the first failed item fails the map. "return": its RemoteError takes its place. */
+  errors?: "throw" | "return";
+  /** Most items in flight across the pool; default: each node's slots (or the method's concurrency) plus one call. */
+  concurrency?: number;
+  /** Treat the method as idempotent (or not), whatever the node declares. */
+  idempotent?: boolean;
+}
+
+/** Items a pool maps over: an array, any iterable, or an async iterable, read lazily. */
+export type PoolInput<T> = Iterable<T> | AsyncIterable<T>;
+
+/** One item's end: its position in the input, the node that answered, and its value or error. */
+export type Completion<T = unknown> =
+  | { index: number; node: string; ok: true; value: T }
+  | { index: number; node: string; ok: false; error: RemoteError };
+
+/** What a run needs from its pool. */
+export interface RunHost {
+  readonly members: readonly PoolMember[];
+  readonly defaultTimeoutMs: number;
+  /** The run has started (`true`) or ended (`false`): the pool watches running ones. */
+  track(run: MapRun, active: boolean): void;
+}
+
+interface Job {
+  index: number;
+  item: unknown;
+  /** Node failures this item has been through. */
+  faults: number;
+  /** Calls carrying it now (two while a straggler's copy races). */
+  live: number;
+  done: boolean;
+  /** Send it alone: the chunk it was in failed as a whole. */
+  solo: boolean;
+}
+
+interface Chunk {
+  jobs: Job[];
+  member: PoolMember;
+  sentAt: number;
+  open: boolean;
+  cancel: () => void;
+  /** The other copy of a straggler, racing on another node. */
+  twin?: Chunk;
+}
+
+/** Items pulled ahead of their consumer, at most: bounds memory whatever the input's size. */
+export const WINDOW_ITEMS = 32_768;
+
+/** A node that has said nothing for this long while holding work is asked whether it is alive. */
+export const HANG_CHECK_AFTER_MS = 750;
+
+/** Least time a call runs before a copy of it may race on an idle node. */
+const SPECULATE_AFTER_MS = 20;
+
+/** How long a node that answered RESOURCE_EXHAUSTED gets no new work. */
+const BACKOFF_MS = 100;
+
+const DEFAULT_RETRIES = 3;
+
+/**
+ * One map over a pool: pulls items lazily, packs them into chunks, keeps
+ * every node's slots busy (a node gets more work when it returns some), sends
+ * a failed node's items to the others, races copies of stragglers at the
+ * tail, and hands out each item's completion exactly once, in completion
+ * order. Ordered delivery is built on top by the pool.
+ */
+export class MapRun {
+  readonly #host: RunHost;
+  readonly #method: PoolMethod;
+  readonly #options: MapOptions;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #sizer: ChunkSizer;
+  readonly #sync: Iterator<unknown> | undefined;
+  readonly #async: AsyncIterator<unknown> | undefined;
+  #inputDone = false;
+  #pulling = false;
+  #nextIndex = 0;
+  #handedOut = 0;
+  #open = 0;
+  readonly #retry: Job[] = [];
+  readonly #fresh: Job[] = [];
+  readonly #chunks = new Set<Chunk>();
+  readonly #perMember = new Map<PoolMember, number>();
+  readonly #paused = new Map<PoolMember, number>();
+  readonly #describe = new Map<PoolMember, "pending" | RemoteError | MethodDescription>();
+  #description: MethodDescription | undefined;
+  #inFlightItems = 0;
+  #out: Completion[] = [];
+  #started = false;
+  #ended = false;
+  #failure: unknown;
+  #wake: (() => void) | undefined;
+  #pumping = false;
+  #pumpAgain = false;
+  readonly #onAbort = () => this.#abort();
+
+  constructor(
+    host: RunHost,
+    method: PoolMethod,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    options: MapOptions,
+  ) {
+    this.#host = host;
+    this.#method = method;
+    this.#options = options;
+    this.#timeoutMs = options.timeoutMs ?? host.defaultTimeoutMs;
+    if (!(this.#timeoutMs > 0))
+      throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
+    this.#retries = options.retries ?? DEFAULT_RETRIES;
+    if (!Number.isInteger(this.#retries) || this.#retries < 0) {
+      throw new RangeError(`retries must be a non-negative integer, got ${options.retries}`);
+    }
+    const concurrency = options.concurrency;
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    }
+    if (options.errors !== undefined && options.errors !== "throw" && options.errors !== "return") {
+      throw new RangeError(`errors must be "throw" or "return", got ${JSON.stringify(options.errors)}`);
+    }
+    this.#sizer = new ChunkSizer(options.chunkSize);
+    if (input != null && typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+      this.#async = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    } else if (input != null && typeof (input as Iterable<unknown>)[Symbol.iterator] === "function") {
+      this.#sync = (input as Iterable<unknown>)[Symbol.iterator]();
+    } else {
+      throw new TypeError("items must be an array, an iterable or an async iterable");
+    }
+  }
+
+  /**
+   * Completions available now, in the order they finished; waits when there
+   * are none yet. Undefined once every item has been handed out. Throws when
+   * the map as a whole failed (aborted, no node left).
+   */
+  async take(): Promise<Completion[] | undefined> {
+    this.#start();
+    for (;;) {
+      if (this.#out.length > 0) {
+        const out = this.#out;
+        this.#out = [];
+        return out;
+      }
+      if (this.#failure !== undefined) throw this.#failure;
+      if (this.#ended) return undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /**
+   * The consumer has handed `count` more items to its caller. Items pulled
+   * but not yet handed out stay within {@link WINDOW_ITEMS}, so a slow
+   * consumer (or one waiting for an early item, to keep order) pauses the map.
+   */
+  consumed(count: number): void {
+    this.#handedOut += count;
+    if (this.#nextIndex - this.#handedOut < WINDOW_ITEMS) this.#pump();
+  }
+
+  /** Ends the map early: every call in flight is cancelled on its node. */
+  stop(): void {
+    this.#end();
+  }
+
+  /** Called by the pool a few times a second while the run is active. */
+  tick(): void {
+    if (this.#ended) return;
+    const now = performance.now();
+    for (const [member, chunks] of this.#perMember) {
+      if (chunks > 0 && now - member.lastHeard > HANG_CHECK_AFTER_MS) void member.checkAlive();
+    }
+    this.#pump();
+  }
+
+  /** A node came up or went down. */
+  membersChanged(): void {
+    this.#pump();
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const signal = this.#options.signal;
+    if (signal?.aborted) {
+      this.#abort();
+      return;
+    }
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.#host.track(this, true);
+    this.#pump();
+  }
+
+  get #idempotent(): boolean {
+    return this.#options.idempotent ?? this.#description?.idempotent ?? false;
+  }
+
+  #pump(): void {
+    if (!this.#started) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#dispatch();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #dispatch(): void {
+    if (this.#ended) return;
+    for (;;) {
+      const member = this.#pickMember();
+      if (!member) break;
+      const jobs = this.#takeJobs();
+      if (jobs.length === 0) break;
+      this.#send(member, jobs);
+      if (this.#ended) return;
+    }
+    this.#pullAsync();
+    this.#speculate();
+    this.#finishOrGiveUp();
+  }
+
+  /** The usable node with the most room, or undefined when none has any. */
+  #pickMember(): PoolMember | undefined {
+    let best: PoolMember | undefined;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    for (const member of this.#host.members) {
+      if (member.state !== "up") continue;
+      const described = this.#describe.get(member);
+      if (described === undefined) {
+        this.#describeOn(member);
+        continue;
+      }
+      if (described === "pending" || described instanceof RemoteError) continue;
+      if ((this.#paused.get(member) ?? 0) > now) continue;
+      const running = this.#perMember.get(member) ?? 0;
+      if (running >= this.#lanes(member, described)) continue;
+      const load = (member.inFlight + 1) / member.slots;
+      if (load < bestLoad) {
+        best = member;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  /** Calls of this run a node may hold: its slots (or the method's concurrency), plus one queued so it never idles. */
+  #lanes(member: PoolMember, method: MethodDescription): number {
+    if (this.#options.concurrency !== undefined) return Number.POSITIVE_INFINITY;
+    return (method.concurrency || member.slots) + 1;
+  }
+
+  #describeOn(member: PoolMember): void {
+    this.#describe.set(member, "pending");
+    const { object, method } = this.#method;
+    member
+      .session()
+      .describe(object, this.#timeoutMs)
+      .then(
+        (methods) => {
+          const found = methods.find((m) => m.name === method);
+          if (!found) {
+            const names = methods.map((m) => m.name).join(", ");
+            this.#describe.set(
+              member,
+              new RemoteError(
+                Code.UNIMPLEMENTED,
+                `${object}.${method} is not exposed on ${member.target}; methods: ${names}`,
+              ),
+            );
+          } else {
+            this.#description ??= found;
+            this.#describe.set(member, found);
+          }
+        },
+        (err: unknown) => {
+          const error = toRemoteError(err);
+          if (error.code === Code.NOT_FOUND || error.code === Code.UNIMPLEMENTED) {
+            this.#describe.set(member, new RemoteError(error.code, `${member.target}: ${error.details}`));
+          } else {
+            // Asked again once the node is back.
+            this.#describe.delete(member);
+            member.markDown(
+              new RemoteError(error.code, `${member.target}: ${error.details}`, { cause: err }),
+            );
+          }
+        },
+      )
+      .finally(() => this.#pump());
+  }
+
+  /** The next chunk's items: those to send again first, then new ones, within the window. */
+  #takeJobs(): Job[] {
+    let room = this.#sizer.size;
+    if (this.#options.concurrency !== undefined) {
+      room = Math.min(room, this.#options.concurrency - this.#inFlightItems);
+      if (room <= 0) return [];
+    }
+    const jobs: Job[] = [];
+    const first = this.#retry[0] ?? this.#fresh[0];
+    if (first?.solo) {
+      (this.#retry[0] === first ? this.#retry : this.#fresh).shift();
+      return [first];
+    }
+    while (jobs.length < room && this.#retry.length > 0 && !this.#retry[0]?.solo) {
+      jobs.push(this.#retry.shift() as Job);
+    }
+    while (jobs.length < room && this.#fresh.length > 0) jobs.push(this.#fresh.shift() as Job);
+    const sync = this.#sync;
+    if (sync) {
+      while (jobs.length < room && !this.#inputDone && this.#nextIndex - this.#handedOut < WINDOW_ITEMS) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = sync.next();
+        } catch (err) {
+          this.#fail(err);
+          return [];
+        }
+        if (next.done) this.#inputDone = true;
+        else jobs.push(this.#job(next.value));
+      }
+    }
+    return jobs;
+  }
+
+  #job(item: unknown): Job {
+    this.#open++;
+    return { index: this.#nextIndex++, item, faults: 0, live: 0, done: false, solo: false };
+  }
+
+  /** Keeps items from an async input ready, up to the window. */
+  #pullAsync(): void {
+    const input = this.#async;
+    if (!input || this.#pulling || this.#inputDone || this.#ended) return;
+    const want = () =>
+      this.#fresh.length < Math.max(this.#sizer.size * 2, 64) &&
+      this.#nextIndex - this.#handedOut < WINDOW_ITEMS;
+    if (!want()) return;
+    this.#pulling = true;
+    void (async () => {
+      try {
+        while (want() && !this.#ended) {
+          const next = await input.next();
+          if (next.done) {
+            this.#inputDone = true;
+            break;
+          }
+          this.#fresh.push(this.#job(next.value));
+          if (this.#fresh.length >= this.#sizer.size) this.#pump();
+        }
+      } catch (err) {
+        this.#fail(err);
+      } finally {
+        this.#pulling = false;
+      }
+      this.#pump();
+    })();
+  }
+
+  #send(member: PoolMember, jobs: Job[], twin?: Chunk): void {
+    const calls: unknown[][] = [];
+    const sent: Job[] = [];
+    for (const job of jobs) {
+      try {
+        calls.push(this.#method.args(job.item));
+        sent.push(job);
+      } catch (err) {
+        this.#complete(job, "", { ok: false, error: toRemoteError(err) });
+      }
+    }
+    if (sent.length === 0) return;
+    const chunk: Chunk = { jobs: sent, member, sentAt: performance.now(), open: true, cancel: () => {} };
+    if (twin) {
+      chunk.twin = twin;
+      twin.twin = chunk;
+    }
+    for (const job of sent) job.live++;
+    this.#inFlightItems += sent.length;
+    this.#chunks.add(chunk);
+    this.#perMember.set(member, (this.#perMember.get(member) ?? 0) + 1);
+    member.began();
+    const timeoutMs = Math.min(this.#timeoutMs * sent.length, Math.max(this.#timeoutMs, 3_600_000));
+    const cancel = member.session().batch(
+      { object: this.#method.object },
+      this.#method.method,
+      calls,
+      { timeoutMs },
+      {
+        done: (outcomes) => this.#chunkDone(chunk, outcomes),
+        fail: (error) => this.#chunkFailed(chunk, error),
+      },
+    );
+    if (chunk.open) chunk.cancel = cancel;
+  }
+
+  /** Takes a chunk out of flight; false when it already was. */
+  #close(chunk: Chunk): boolean {
+    if (!chunk.open) return false;
+    chunk.open = false;
+    this.#chunks.delete(chunk);
+    this.#inFlightItems -= chunk.jobs.length;
+    this.#perMember.set(chunk.member, (this.#perMember.get(chunk.member) ?? 1) - 1);
+    chunk.member.ended();
+    for (const job of chunk.jobs) job.live--;
+    return true;
+  }
+
+  /** Cancels a chunk on its node; its failure is then ignored. */
+  #cancel(chunk: Chunk): void {
+    if (!this.#close(chunk)) return;
+    chunk.cancel();
+  }
+
+  #chunkDone(chunk: Chunk, outcomes: BatchOutcome[]): void {
+    if (!this.#close(chunk)) return;
+    const member = chunk.member;
+    const now = performance.now();
+    member.lastHeard = now;
+    this.#sizer.observe(chunk.jobs.length, now - chunk.sentAt);
+    for (let i = 0; i < chunk.jobs.length; i++) {
+      const job = chunk.jobs[i] as Job;
+      if (job.done) continue;
+      const outcome = outcomes[i];
+      if (!outcome) {
+        const error = new RemoteError(
+          Code.INTERNAL,
+          `${member.target} answered ${outcomes.length} results for ${chunk.jobs.length} calls`,
+        );
+        this.#complete(job, member.target, { ok: false, error });
+      } else if (outcome.ok) {
+        let value: unknown;
+        try {
+          value = this.#method.result(outcome.value);
+        } catch (err) {
+          this.#complete(job, member.target, { ok: false, error: toRemoteError(err) });
+          continue;
+        }
+        member.items++;
+        this.#complete(job, member.target, { ok: true, value });
+      } else {
+        member.failures++;
+        this.#complete(job, member.target, { ok: false, error: outcome.error });
+      }
+    }
+    // A straggler's copy lost the race: stop it on its node.
+    if (chunk.twin?.open) this.#cancel(chunk.twin);
+    this.#pump();
+  }
+
+  #chunkFailed(chunk: Chunk, error: RemoteError): void {
+    if (!this.#close(chunk) || this.#ended) return;
+    const member = chunk.member;
+    if (member.state !== "up" || error.code === Code.UNAVAILABLE) {
+      // The node failed (or was taken out for hanging): its items go elsewhere.
+      member.failures++;
+      member.markDown(error);
+      const why = member.error ?? error;
+      this.#requeue(chunk, new RemoteError(Code.UNAVAILABLE, why.details, { cause: why }), true);
+    } else if (error.code === Code.RESOURCE_EXHAUSTED && chunk.jobs.length === 1 && !chunk.jobs[0]?.solo) {
+      // Overloaded: back off from this node for a moment, try elsewhere.
+      this.#paused.set(member, performance.now() + BACKOFF_MS);
+      this.#requeue(chunk, error, true);
+    } else if (error.code === Code.NOT_FOUND || error.code === Code.UNIMPLEMENTED) {
+      this.#describe.set(member, new RemoteError(error.code, `${member.target}: ${error.details}`));
+      this.#requeue(chunk, error, false);
+    } else if (error.code !== Code.DEADLINE_EXCEEDED && chunk.jobs.length > 1) {
+      // Something in the chunk was refused as a whole: send each item alone, so only the culprit fails.
+      for (const job of chunk.jobs) job.solo = true;
+      this.#requeue(chunk, error, false);
+    } else {
+      for (const job of chunk.jobs) {
+        if (!job.done && job.live === 0) {
+          member.failures++;
+          this.#complete(job, member.target, { ok: false, error });
+        }
+      }
+    }
+    this.#pump();
+  }
+
+  /** Sends a failed chunk's items again (front of the line), or fails those that cannot be. */
+  #requeue(chunk: Chunk, error: RemoteError, fault: boolean): void {
+    const again: Job[] = [];
+    for (const job of chunk.jobs) {
+      if (job.done || job.live > 0) continue;
+      if (fault && !this.#idempotent) {
+        const { object, method } = this.#method;
+        this.#complete(job, chunk.member.target, {
+          ok: false,
+          error: new RemoteError(
+            error.code,
+            `${error.details} (not sent again: ${object}.${method} is not marked idempotent)`,
+            { cause: error },
+          ),
+        });
+      } else if (fault && job.faults >= this.#retries) {
+        this.#complete(job, chunk.member.target, { ok: false, error });
+      } else {
+        if (fault) job.faults++;
+        again.push(job);
+      }
+    }
+    this.#retry.unshift(...again);
+  }
+
+  /** Delivers an item's completion, once. */
+  #complete(
+    job: Job,
+    node: string,
+    result: { ok: true; value: unknown } | { ok: false; error: RemoteError },
+  ): void {
+    if (job.done) return;
+    job.done = true;
+    job.item = undefined;
+    this.#open--;
+    if (result.ok) this.#out.push({ index: job.index, node, ok: true, value: result.value });
+    else {
+      const error = itemError(job.index, result.error);
+      this.#out.push({ index: job.index, node, ok: false, error });
+      if ((this.#options.errors ?? "throw") === "throw") {
+        // The map fails with this item: nothing else needs to run.
+        this.#end();
+      }
+    }
+    this.#wakeUp();
+  }
+
+  /**
+   * At the tail, races a copy of a straggler on a node with room. Work
+   * queued behind a busy node's slots goes first (its copy gains the whole
+   * wait), newest first since it is the furthest back; then the oldest call
+   * that has run past twice the usual time (a slow or stuck node).
+   */
+  #speculate(): void {
+    if (this.#ended || !this.#inputDone || this.#retry.length > 0 || this.#fresh.length > 0) return;
+    if (!this.#idempotent || this.#chunks.size === 0) return;
+    const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
+    for (;;) {
+      const idle = this.#pickMember();
+      if (!idle) return;
+      const now = performance.now();
+      let queued: Chunk | undefined;
+      let oldest: Chunk | undefined;
+      for (const chunk of this.#chunks) {
+        if (chunk.twin || chunk.member === idle) continue;
+        if ((this.#perMember.get(chunk.member) ?? 0) > chunk.member.slots) {
+          if (!queued || chunk.sentAt > queued.sentAt) queued = chunk;
+        } else if (now - chunk.sentAt >= after && (!oldest || chunk.sentAt < oldest.sentAt)) {
+          oldest = chunk;
+        }
+      }
+      const straggler = queued ?? oldest;
+      if (!straggler) return;
+      this.#send(
+        idle,
+        straggler.jobs.filter((job) => !job.done),
+        straggler,
+      );
+    }
+  }
+
+  /** Ends the run once every item is out, or fails it when no node can take the rest. */
+  #finishOrGiveUp(): void {
+    if (this.#ended) return;
+    if (this.#inputDone && this.#open === 0) {
+      this.#end();
+      return;
+    }
+    // Items may remain unread: look before giving up, since a map whose items all ended is done.
+    if (this.#open === 0 && !this.#inputDone) {
+      if (this.#pulling) return;
+      if (this.#sync) {
+        const [job] = this.#takeJobs();
+        if (job) this.#fresh.unshift(job);
+        else if (this.#inputDone) {
+          this.#end();
+          return;
+        }
+      }
+    }
+    const members = this.#host.members;
+    let waiting = false;
+    const reasons: RemoteError[] = [];
+    for (const member of members) {
+      const described = this.#describe.get(member);
+      if (described instanceof RemoteError) reasons.push(described);
+      else if (member.state === "incompatible") reasons.push(member.error as RemoteError);
+      else if (member.state === "down" && member.confirmedDown) reasons.push(member.error as RemoteError);
+      else waiting = true;
+    }
+    if (waiting || reasons.length === 0) return;
+    const unavailable = reasons.filter((r) => r.code === Code.UNAVAILABLE);
+    if (unavailable.length === 0) {
+      this.#fail(reasons.find((r) => r.code === Code.FAILED_PRECONDITION) ?? (reasons[0] as RemoteError));
+      return;
+    }
+    const list = reasons.map((r) => r.details).join("; ");
+    this.#fail(new RemoteError(Code.UNAVAILABLE, `no node can take work: ${list}`));
+  }
+
+  #abort(): void {
+    const reason = this.#options.signal?.reason;
+    this.#fail(
+      reason instanceof Error && (reason.name === "AbortError" || reason.name === "TimeoutError")
+        ? reason
+        : new DOMException("the map was aborted", "AbortError"),
+    );
+  }
+
+  #fail(err: unknown): void {
+    if (this.#ended) return;
+    this.#failure = err;
+    this.#end();
+  }
+
+  /** Stops everything in flight, releases the input, and lets the consumer see the end. */
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    for (const chunk of [...this.#chunks]) this.#cancel(chunk);
+    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    this.#host.track(this, false);
+    if (!this.#inputDone) {
+      this.#inputDone = true;
+      try {
+        const closing = (this.#sync ?? this.#async)?.return?.();
+        if (closing instanceof Promise) closing.catch(() => {});
+      } catch {
+        // The input's own cleanup failing changes nothing here.
+      }
+    }
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/** An item's error, saying which item it was. */
+function itemError(index: number, error: RemoteError): RemoteError {
+  return new RemoteError(error.code, `item ${index}: ${error.details}`, {
+    remoteName: error.remoteName,
+    remoteStack: error.remoteStack,
+    field: error.field,
+    cause: error,
+  });
+}

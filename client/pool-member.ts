@@ -1,0 +1,230 @@
+import type { Client } from "@grpc/grpc-js";
+import { Code } from "../src/code.js";
+import { SERVICES } from "../src/contract.js";
+import { PROTOCOL_VERSION } from "../src/version.js";
+import { acquireChannel } from "./channel.js";
+import { openSession } from "./connect.js";
+import { checkHealth } from "./health-check.js";
+import { RemoteError, toRemoteError } from "./remote-error.js";
+import { createServiceClient } from "./service-client.js";
+import type { ClientSession } from "./session.js";
+
+/** Where a node stands with the pool. */
+export type MemberState = "connecting" | "up" | "down" | "incompatible";
+
+/** What a pool knows of one node; see {@link Pool.stats}. */
+export interface NodeStats {
+  target: string;
+  state: MemberState;
+  /** Worker slots the node reported. */
+  slots: number;
+  /** Items answered by this node. */
+  items: number;
+  /** Milliseconds with at least one call of the pool running on it. */
+  busyMs: number;
+  /** Items that failed on it, and calls lost when it failed. */
+  failures: number;
+  /** Why it is down or incompatible. */
+  error?: RemoteError;
+}
+
+/** How long Node.Info and health probes may take before the node counts as down. */
+export const PROBE_TIMEOUT_MS = 1_000;
+
+/** First and longest wait between probes of a node that is down. */
+const PROBE_BACKOFF_MS = [250, 2_000] as const;
+
+/**
+ * One node of a pool: its channel and session, its slots (from Node.Info),
+ * whether it is up, and what it has done. A node that fails is marked down,
+ * its session closed (every call in flight on it fails at once, so the pool
+ * can send the work elsewhere) and probed through grpc.health.v1 until it
+ * serves again.
+ */
+export class PoolMember {
+  readonly target: string;
+  readonly #client: Client;
+  readonly #release: () => void;
+  readonly #onChange: () => void;
+  readonly #timeoutMs: number;
+  #session: ClientSession | undefined;
+  #state: MemberState = "connecting";
+  #error: RemoteError | undefined;
+  #slots = 1;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #backoff: number = PROBE_BACKOFF_MS[0];
+  #probing = false;
+  #closed = false;
+  /** Set once a probe has failed since the node went down: it is down for sure, not just slow to start. */
+  confirmedDown = false;
+  /** When the node last answered anything. */
+  lastHeard = 0;
+  /** Calls of the pool in flight on this node. */
+  inFlight = 0;
+  /** Settles when the node first answered Node.Info, or failed to. */
+  readonly connected: Promise<void>;
+  #busySince = 0;
+  #busyMs = 0;
+  items = 0;
+  failures = 0;
+
+  /** `onChange` runs whenever the node comes up or goes down. */
+  constructor(target: string, timeoutMs: number, onChange: () => void) {
+    this.target = target;
+    this.#timeoutMs = timeoutMs;
+    this.#onChange = onChange;
+    const { client, release } = acquireChannel(target);
+    this.#client = client;
+    this.#release = release;
+    this.connected = this.#connect();
+  }
+
+  get state(): MemberState {
+    return this.#state;
+  }
+
+  get error(): RemoteError | undefined {
+    return this.#error;
+  }
+
+  get slots(): number {
+    return this.#slots;
+  }
+
+  /** The session calls go through; a fresh one after the node came back. */
+  session(): ClientSession {
+    this.#session ??= openSession(this.#client, this.target, this.#timeoutMs);
+    return this.#session;
+  }
+
+  /** Marks the start of a call on this node. */
+  began(): void {
+    if (this.inFlight++ === 0) this.#busySince = performance.now();
+  }
+
+  /** Marks the end of a call on this node. */
+  ended(): void {
+    if (--this.inFlight === 0) this.#busyMs += performance.now() - this.#busySince;
+  }
+
+  /** Checks a node that has not answered for a while; marks it down when it does not answer now. */
+  async checkAlive(): Promise<void> {
+    if (this.#probing || this.#state !== "up") return;
+    this.#probing = true;
+    try {
+      await checkHealth(this.#client, PROBE_TIMEOUT_MS);
+      this.lastHeard = performance.now();
+    } catch (err) {
+      if (this.#state === "up") {
+        this.confirmedDown = true;
+        this.markDown(
+          new RemoteError(
+            Code.UNAVAILABLE,
+            `${this.target} stopped answering (no health answer in ${PROBE_TIMEOUT_MS} ms)`,
+            { cause: err },
+          ),
+        );
+      }
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  /**
+   * Takes the node out of service: its session closes, so every call in
+   * flight on it fails now, and probes start.
+   */
+  markDown(error: RemoteError): void {
+    if (this.#closed || this.#state === "down" || this.#state === "incompatible") return;
+    this.#state = "down";
+    this.#error = error;
+    this.#backoff = PROBE_BACKOFF_MS[0];
+    const session = this.#session;
+    this.#session = undefined;
+    session?.close();
+    this.#scheduleProbe();
+    this.#onChange();
+  }
+
+  stats(): NodeStats {
+    const busy = this.inFlight > 0 ? performance.now() - this.#busySince : 0;
+    return {
+      target: this.target,
+      state: this.#state,
+      slots: this.#slots,
+      items: this.items,
+      busyMs: this.#busyMs + busy,
+      failures: this.failures,
+      ...(this.#error && this.#state !== "up" ? { error: this.#error } : {}),
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#probeTimer);
+    this.#session?.close();
+    this.#session = undefined;
+    this.#release();
+  }
+
+  /** Reads slots and protocol from Node.Info; the node is up once they check out. */
+  async #connect(): Promise<void> {
+    const node = createServiceClient(SERVICES.Node, {
+      client: this.#client,
+      defaultTimeoutMs: PROBE_TIMEOUT_MS,
+    });
+    try {
+      const info = await node.info({}, { timeoutMs: PROBE_TIMEOUT_MS });
+      if (this.#closed) return;
+      if (info.protocol !== PROTOCOL_VERSION) {
+        this.#state = "incompatible";
+        this.#error = new RemoteError(
+          Code.FAILED_PRECONDITION,
+          `${this.target} speaks ferry protocol ${info.protocol} (ferry ${info.version}); this client speaks ${PROTOCOL_VERSION}`,
+        );
+        this.#onChange();
+        return;
+      }
+      this.#slots = Math.max(1, info.workers);
+      this.#state = "up";
+      this.#error = undefined;
+      this.confirmedDown = false;
+      this.lastHeard = performance.now();
+      this.#onChange();
+    } catch (err) {
+      if (this.#closed) return;
+      this.#state = "down";
+      this.#error = new RemoteError(Code.UNAVAILABLE, `${this.target}: ${toRemoteError(err).details}`, {
+        cause: err,
+      });
+      this.confirmedDown = true;
+      this.#scheduleProbe();
+      this.#onChange();
+    }
+  }
+
+  #scheduleProbe(): void {
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => void this.#probe(), this.#backoff);
+    // Probes alone never keep a process alive; a running map does.
+    this.#probeTimer.unref();
+    this.#backoff = Math.min(this.#backoff * 2, PROBE_BACKOFF_MS[1]);
+  }
+
+  async #probe(): Promise<void> {
+    if (this.#closed || this.#state !== "down") return;
+    try {
+      await checkHealth(this.#client, PROBE_TIMEOUT_MS);
+    } catch {
+      this.confirmedDown = true;
+      if (!this.#closed) {
+        this.#onChange();
+        this.#scheduleProbe();
+      }
+      return;
+    }
+    // Serving again: read its slots anew (it may have restarted with others).
+    await this.#connect();
+  }
+}

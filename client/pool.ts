@@ -1,0 +1,384 @@
+import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
+import { Code } from "../src/code.js";
+import type { MethodDefinition } from "../src/contract.js";
+import type { EstimateResponse } from "../src/gen/ferry/v1/pi.js";
+import type { IsPrimeResponse } from "../src/gen/ferry/v1/prime.js";
+import { type Completion, type MapOptions, MapRun, type PoolInput, type RunHost } from "./map-run.js";
+
+export type { PoolInput } from "./map-run.js";
+
+import { type NodeStats, PoolMember } from "./pool-member.js";
+import { type PoolMethod, poolMethod } from "./pool-method.js";
+import { splitEstimatePi, splitIsPrime } from "./pool-split.js";
+import { RemoteError } from "./remote-error.js";
+import type { RequestInput } from "./service-client.js";
+import { parseTarget } from "./target.js";
+
+/** Options of {@link createPool}. */
+export interface PoolOptions {
+  /** The nodes: `host:port` or `ferry://host:port`. */
+  nodes: readonly string[];
+  /** Deadline of each item when a map gives none. Default {@link DEFAULT_TIMEOUT_MS}. */
+  timeoutMs?: number;
+}
+
+/** Options that put each failed item's RemoteError in its place instead of failing the map. */
+export type ReturnErrors = MapOptions & { errors: "return" };
+
+// biome-ignore lint/suspicious/noExplicitAny: matches every generated method definition.
+type AnyMethod = MethodDefinition<any, any>;
+
+/** How often running maps look for hung nodes and stragglers, in milliseconds. */
+const TICK_MS = 200;
+
+/**
+ * A set of nodes that map work fans out to, like `multiprocessing.Pool` or
+ * `concurrent.futures` across machines. Each node's slots (Node.Info
+ * workers) are kept busy and none is overloaded: a node gets more work when
+ * it returns some. Tiny items travel in chunks, a failed node's items go to
+ * the others, and stragglers at the tail race a copy on an idle node.
+ *
+ * ```ts
+ * await using pool = createPool(["10.0.0.5:50051", "10.0.0.6:50051"]);
+ * const results = await pool.map(PrimeChecker.isPrime, numbers.map((n) => ({ n })));
+ * for await (const score of pool.imapUnordered("calc.score", items, { signal })) …
+ * ```
+ */
+export class Pool implements AsyncDisposable {
+  readonly #members: PoolMember[];
+  readonly #host: RunHost;
+  readonly #runs = new Set<MapRun>();
+  #ticker: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: PoolOptions) {
+    const nodes = options?.nodes;
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      throw new TypeError("a pool needs at least one node address, e.g. createPool(['127.0.0.1:50051'])");
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(timeoutMs > 0))
+      throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
+    const targets = nodes.map((node) => parseTarget(node));
+    const seen = new Set<string>();
+    for (const target of targets) {
+      if (seen.has(target)) throw new TypeError(`node ${target} is listed twice`);
+      seen.add(target);
+    }
+    const changed = () => {
+      for (const run of this.#runs) run.membersChanged();
+    };
+    this.#members = targets.map((target) => new PoolMember(target, timeoutMs, changed));
+    const runs = this.#runs;
+    const pool = this;
+    this.#host = {
+      members: this.#members,
+      defaultTimeoutMs: timeoutMs,
+      track(run, active) {
+        if (active) runs.add(run);
+        else runs.delete(run);
+        pool.#watch();
+      },
+    };
+  }
+
+  /** Node addresses, as dialed. */
+  get nodes(): string[] {
+    return this.#members.map((m) => m.target);
+  }
+
+  /** Each node's state, slots and what it has done for this pool. */
+  stats(): NodeStats[] {
+    return this.#members.map((m) => m.stats());
+  }
+
+  /** Resolves once every node has answered Node.Info or failed to (at most about a second). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#members.map((m) => m.connected));
+  }
+
+  /**
+   * Estimates pi over every slot of the pool: the samples are split into
+   * ranges of whole blocks with their own random streams and the counts are
+   * added, so the answer for a (samples, seed) is the same with 1 node or 10,
+   * and the same as one PiEstimator.Estimate.
+   */
+  estimatePi(
+    request: { samples: bigint | number; seed?: bigint | number },
+    options?: MapOptions,
+  ): Promise<EstimateResponse> {
+    return splitEstimatePi(this, request, options);
+  }
+
+  /**
+   * Trial division of one number split across every slot: the smallest
+   * divisor, found in parallel; ranges past it are cancelled on their nodes.
+   */
+  isPrime(request: { n: bigint | number | string }, options?: MapOptions): Promise<IsPrimeResponse> {
+    return splitIsPrime(this, request, options);
+  }
+
+  /** Worker slots across the nodes that are up (after they have answered Node.Info). */
+  get slots(): number {
+    return this.#members.reduce((sum, m) => sum + (m.state === "up" ? m.slots : 0), 0);
+  }
+
+  /**
+   * Calls the method once per item and resolves with the results in input
+   * order (`Pool.map`). The first failed item rejects it, unless
+   * `errors: "return"` puts each failure's RemoteError in its place.
+   */
+  map<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options: ReturnErrors,
+  ): Promise<(Res | RemoteError)[]>;
+  map<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options?: MapOptions,
+  ): Promise<Res[]>;
+  map<R = unknown>(
+    method: string,
+    items: PoolInput<unknown>,
+    options: ReturnErrors,
+  ): Promise<(R | RemoteError)[]>;
+  map<R = unknown>(method: string, items: PoolInput<unknown>, options?: MapOptions): Promise<R[]>;
+  async map(
+    method: AnyMethod | string,
+    items: PoolInput<unknown>,
+    options: MapOptions = {},
+  ): Promise<unknown[]> {
+    return this.#collect(poolMethod(method), items, options);
+  }
+
+  /** Like {@link map} for an exposed method of several arguments: each item is the argument list. */
+  starmap<R = unknown>(
+    method: string,
+    items: PoolInput<readonly unknown[]>,
+    options: ReturnErrors,
+  ): Promise<(R | RemoteError)[]>;
+  starmap<R = unknown>(
+    method: string,
+    items: PoolInput<readonly unknown[]>,
+    options?: MapOptions,
+  ): Promise<R[]>;
+  async starmap(
+    method: string,
+    items: PoolInput<readonly unknown[]>,
+    options: MapOptions = {},
+  ): Promise<unknown[]> {
+    return this.#collect(poolMethod(method, true), items, options);
+  }
+
+  /** The results in input order, each as soon as it and those before it are in. */
+  imap<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options: ReturnErrors,
+  ): AsyncGenerator<Res | RemoteError>;
+  imap<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options?: MapOptions,
+  ): AsyncGenerator<Res>;
+  imap<R = unknown>(
+    method: string,
+    items: PoolInput<unknown>,
+    options: ReturnErrors,
+  ): AsyncGenerator<R | RemoteError>;
+  imap<R = unknown>(method: string, items: PoolInput<unknown>, options?: MapOptions): AsyncGenerator<R>;
+  imap(
+    method: AnyMethod | string,
+    items: PoolInput<unknown>,
+    options: MapOptions = {},
+  ): AsyncGenerator<unknown> {
+    return this.#ordered(() => this.#run(poolMethod(method), items, options), options);
+  }
+
+  /** The results as they finish, in whatever order that is. */
+  imapUnordered<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options: ReturnErrors,
+  ): AsyncGenerator<Res | RemoteError>;
+  imapUnordered<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options?: MapOptions,
+  ): AsyncGenerator<Res>;
+  imapUnordered<R = unknown>(
+    method: string,
+    items: PoolInput<unknown>,
+    options: ReturnErrors,
+  ): AsyncGenerator<R | RemoteError>;
+  imapUnordered<R = unknown>(
+    method: string,
+    items: PoolInput<unknown>,
+    options?: MapOptions,
+  ): AsyncGenerator<R>;
+  imapUnordered(
+    method: AnyMethod | string,
+    items: PoolInput<unknown>,
+    options: MapOptions = {},
+  ): AsyncGenerator<unknown> {
+    return this.#unordered(() => this.#run(poolMethod(method), items, options), options);
+  }
+
+  /**
+   * Every item's completion as it finishes: its input position, the node that
+   * answered, and its value or error (never thrown). What progress displays
+   * and per-node tables are built from.
+   */
+  completions<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<RequestInput<Req>>,
+    options?: MapOptions,
+  ): AsyncGenerator<Completion<Res>>;
+  completions<R = unknown>(
+    method: string,
+    items: PoolInput<unknown>,
+    options?: MapOptions,
+  ): AsyncGenerator<Completion<R>>;
+  async *completions(
+    method: AnyMethod | string,
+    items: PoolInput<unknown>,
+    options: MapOptions = {},
+  ): AsyncGenerator<Completion> {
+    const run = this.#run(poolMethod(method), items, { ...options, errors: "return" });
+    try {
+      for (;;) {
+        const batch = await run.take();
+        if (!batch) return;
+        for (const completion of batch) yield completion;
+        run.consumed(batch.length);
+      }
+    } finally {
+      run.stop();
+    }
+  }
+
+  /**
+   * One call on the least loaded node, sent again elsewhere if that node fails
+   * (for idempotent methods): `submit(PrimeChecker.isPrime, { n: 97n })` or
+   * `submit("calc.add", [2, 3])`.
+   */
+  submit<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    request: RequestInput<Req>,
+    options?: MapOptions,
+  ): Promise<Res>;
+  submit<R = unknown>(method: string, args: readonly unknown[], options?: MapOptions): Promise<R>;
+  async submit(method: AnyMethod | string, input: unknown, options: MapOptions = {}): Promise<unknown> {
+    const target = typeof method === "string" ? poolMethod(method, true) : poolMethod(method);
+    const run = this.#run(target, [input], { ...options, errors: "return" });
+    const completion = (await run.take())?.[0];
+    if (!completion) throw new RemoteError(Code.INTERNAL, "submit ended without a result");
+    if (completion.ok) return completion.value;
+    // The item's own error, without the "item 0:" a map would add.
+    throw completion.error.cause instanceof RemoteError ? completion.error.cause : completion.error;
+  }
+
+  /** Stops every running map (they fail with CANCELLED) and closes the nodes' channels. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const run of [...this.#runs]) run.stop();
+    clearInterval(this.#ticker);
+    for (const member of this.#members) member.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  #run(method: PoolMethod, items: PoolInput<unknown>, options: MapOptions): MapRun {
+    if (this.#closed) throw new RemoteError(Code.CANCELLED, "the pool is closed");
+    return new MapRun(this.#host, method, items, options);
+  }
+
+  async #collect(method: PoolMethod, items: PoolInput<unknown>, options: MapOptions): Promise<unknown[]> {
+    const run = this.#run(method, items, options);
+    const throwing = (options.errors ?? "throw") === "throw";
+    const results: unknown[] = [];
+    try {
+      for (;;) {
+        const batch = await run.take();
+        if (!batch) return results;
+        for (const c of batch) {
+          if (!c.ok && throwing) throw c.error;
+          results[c.index] = c.ok ? c.value : c.error;
+        }
+        run.consumed(batch.length);
+      }
+    } finally {
+      run.stop();
+    }
+  }
+
+  /** Results in input order; a bad argument surfaces at the first `next()`, like a rejected map. */
+  async *#ordered(start: () => MapRun, options: MapOptions): AsyncGenerator<unknown> {
+    const run = start();
+    const throwing = (options.errors ?? "throw") === "throw";
+    const held = new Map<number, Completion>();
+    let next = 0;
+    try {
+      for (;;) {
+        const batch = await run.take();
+        if (!batch) return;
+        for (const c of batch) {
+          if (!c.ok && throwing) throw c.error;
+          held.set(c.index, c);
+        }
+        let yielded = 0;
+        for (let c = held.get(next); c !== undefined; c = held.get(next)) {
+          held.delete(next++);
+          yielded++;
+          yield c.ok ? c.value : c.error;
+        }
+        run.consumed(yielded);
+      }
+    } finally {
+      run.stop();
+    }
+  }
+
+  async *#unordered(start: () => MapRun, options: MapOptions): AsyncGenerator<unknown> {
+    const run = start();
+    const throwing = (options.errors ?? "throw") === "throw";
+    try {
+      for (;;) {
+        const batch = await run.take();
+        if (!batch) return;
+        for (const c of batch) {
+          if (!c.ok && throwing) throw c.error;
+          yield c.ok ? c.value : c.error;
+        }
+        run.consumed(batch.length);
+      }
+    } finally {
+      run.stop();
+    }
+  }
+
+  /** Ticks running maps a few times a second; the timer keeps the process alive only while one runs. */
+  #watch(): void {
+    if (this.#runs.size > 0 && !this.#ticker && !this.#closed) {
+      this.#ticker = setInterval(() => {
+        for (const run of this.#runs) run.tick();
+      }, TICK_MS);
+    } else if (this.#runs.size === 0 && this.#ticker) {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+    }
+  }
+}
+
+/**
+ * A pool over a list of nodes (`["10.0.0.5:50051", …]`), or options with
+ * `nodes` and a default item deadline. Nodes are dialed at once; each joins
+ * when it answers Node.Info.
+ */
+export function createPool(nodes: readonly string[] | PoolOptions): Pool {
+  return new Pool(Array.isArray(nodes) ? { nodes } : (nodes as PoolOptions));
+}
