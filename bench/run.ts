@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { credentials, loadPackageDefinition, Metadata } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
-import { BOOK_NUMBERS } from "../demo/book-numbers.js";
+import { BOOK_NUMBERS } from "../src/book-numbers.js";
 // The compiled package, as users run it (`make bench` builds first): code run
 // through tsx carries esbuild's name-keeping helpers on every closure.
 import { connect, PrimeMethod } from "../dist/index.js";

@@ -5,7 +5,7 @@ import { Code } from "../src/code.js";
 import type { ServiceDefinition } from "../src/contract.js";
 import { messageToJson } from "../src/message-json.js";
 import { ServerError } from "../src/server-error.js";
-import { parseMs, printJson, reportFailure } from "./output.js";
+import { parseMs, plain, printJson, readStdin, reportFailure } from "./output.js";
 import { resolveMethod } from "./resolve-method.js";
 
 interface CallFlags {
@@ -148,17 +148,6 @@ export function parseArgument(text: string): unknown {
   }
 }
 
-/** A result as JSON-ready data: bigints as decimal strings, bytes as base64. */
-function plain(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === "bigint") return v.toString();
-      if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
-      return v;
-    }),
-  );
-}
-
 function parseRequests(text: string, stream: boolean): unknown[] {
   const trimmed = text.trim();
   if (trimmed === "") return stream ? [] : [{}];
@@ -184,11 +173,4 @@ function parseLine(line: string, number: number): unknown {
       `request line ${number} is not valid JSON: ${(err as Error).message}`,
     );
   }
-}
-
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return "";
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }

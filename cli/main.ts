@@ -1,12 +1,17 @@
 import { Command } from "commander";
 import { VERSION } from "../src/version.js";
 import { registerCall } from "./call-command.js";
+import { registerCluster } from "./cluster-command.js";
+import { registerFetch } from "./fetch-command.js";
 import { registerInfo } from "./info-command.js";
 import { registerLs } from "./ls-command.js";
+import { registerMap } from "./map-command.js";
 import { registerNode } from "./node-command.js";
+import { registerPi } from "./pi-command.js";
+import { registerPrimes } from "./primes-command.js";
 
 const program = new Command("ferry")
-  .description("remote objects on gRPC: run compute nodes and call their objects")
+  .description("remote objects on gRPC: run compute nodes, call their objects, map work across them")
   .version(VERSION)
   .showHelpAfterError(false)
   .configureOutput({ outputError: (text, write) => write(`ferry: ${text.replace(/^error: /, "")}`) });
@@ -15,5 +20,10 @@ registerNode(program);
 registerCall(program);
 registerInfo(program);
 registerLs(program);
+registerCluster(program);
+registerPrimes(program);
+registerPi(program);
+registerFetch(program);
+registerMap(program);
 
 await program.parseAsync(process.argv);

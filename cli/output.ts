@@ -22,3 +22,22 @@ export function parseMs(value: string, name: string): number {
     throw new RangeError(`${name} must be a positive integer of milliseconds, got ${JSON.stringify(value)}`);
   return n;
 }
+
+/** A result as JSON-ready data: bigints as decimal strings, bytes as base64. */
+export function plain(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+      return v;
+    }) ?? "null",
+  );
+}
+
+/** All of stdin as text; empty when stdin is a terminal. */
+export async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return "";
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -107,6 +107,7 @@ export class MapRun {
   #inFlightItems = 0;
   #out: Completion[] = [];
   #started = false;
+  #warm = false;
   #ended = false;
   #failure: unknown;
   #wake: (() => void) | undefined;
@@ -234,6 +235,10 @@ export class MapRun {
 
   #dispatch(): void {
     if (this.#ended) return;
+    if (!this.#warm && !this.#warmUp()) {
+      this.#finishOrGiveUp();
+      return;
+    }
     for (;;) {
       const member = this.#pickMember();
       if (!member) break;
@@ -245,6 +250,25 @@ export class MapRun {
     this.#pullAsync();
     this.#speculate();
     this.#finishOrGiveUp();
+  }
+
+  /**
+   * The first dispatch waits until every node has answered Node.Info (or
+   * failed to) and described the method, so the first node to answer does
+   * not take a whole burst of work that the others could share.
+   */
+  #warmUp(): boolean {
+    let settled = true;
+    for (const member of this.#host.members) {
+      if (member.state === "connecting") settled = false;
+      else if (member.state === "up") {
+        const described = this.#describe.get(member);
+        if (described === undefined) this.#describeOn(member);
+        if (described === undefined || described === "pending") settled = false;
+      }
+    }
+    this.#warm = settled;
+    return settled;
   }
 
   /** The usable node with the most room, or undefined when none has any. */
@@ -564,14 +588,14 @@ export class MapRun {
     if (!this.#idempotent || this.#chunks.size === 0) return;
     const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
     for (;;) {
-      const idle = this.#pickMember();
+      const idle = this.#idleMember();
       if (!idle) return;
       const now = performance.now();
       let queued: Chunk | undefined;
       let oldest: Chunk | undefined;
       for (const chunk of this.#chunks) {
-        if (chunk.twin || chunk.member === idle) continue;
-        if ((this.#perMember.get(chunk.member) ?? 0) > chunk.member.slots) {
+        if (chunk.twin || chunk.member === idle || now - chunk.sentAt < SPECULATE_AFTER_MS) continue;
+        if ((this.#perMember.get(chunk.member) ?? 0) > this.#capacity(chunk.member)) {
           if (!queued || chunk.sentAt > queued.sentAt) queued = chunk;
         } else if (now - chunk.sentAt >= after && (!oldest || chunk.sentAt < oldest.sentAt)) {
           oldest = chunk;
@@ -585,6 +609,18 @@ export class MapRun {
         straggler,
       );
     }
+  }
+
+  /** Calls a node runs at once for this method: its declared concurrency, else its slots. */
+  #capacity(member: PoolMember): number {
+    return this.#description?.concurrency || member.slots;
+  }
+
+  /** A usable node running fewer calls of this run than it has room for: somewhere a copy starts at once. */
+  #idleMember(): PoolMember | undefined {
+    const member = this.#pickMember();
+    if (!member || (this.#perMember.get(member) ?? 0) >= this.#capacity(member)) return undefined;
+    return member;
   }
 
   /** Ends the run once every item is out, or fails it when no node can take the rest. */

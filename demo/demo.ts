@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 // The compiled package, as users run it (`make demo` builds first).
 import { connect, PrimeMethod } from "../dist/index.js";
-import { BOOK_NUMBERS } from "./book-numbers.js";
+import { BOOK_NUMBERS } from "../src/book-numbers.js";
 
 const TITLES = [
   "Harbour",

@@ -26,7 +26,7 @@ export async function startNode(options: NodeOptions = {}): Promise<{ node: Ferr
   return { node, target };
 }
 
-export { BOOK_NUMBERS, BOOK_PRIMES } from "../demo/book-numbers.js";
+export { BOOK_NUMBERS, BOOK_PRIMES } from "../src/book-numbers.js";
 
 /** Smallest divisor of n by plain BigInt trial division (for checking answers; slow for big primes). */
 export function smallestDivisorSlow(n: bigint): bigint {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BOOK_NUMBERS, BOOK_PRIMES } from "../../demo/book-numbers.js";
+import { BOOK_NUMBERS, BOOK_PRIMES } from "../../src/book-numbers.js";
 import { isPrimeMillerRabin } from "../../src/kernels/miller-rabin.js";
 import { smallestDivisor } from "../../src/kernels/trial-division.js";
 

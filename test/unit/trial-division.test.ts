@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
 import { Worker } from "node:worker_threads";
-import { BOOK_NUMBERS, BOOK_PRIMES } from "../../demo/book-numbers.js";
+import { BOOK_NUMBERS, BOOK_PRIMES } from "../../src/book-numbers.js";
 import { type CancelFlag, CancelledError, cancel, createCancelFlag } from "../../src/kernels/cancel.js";
 import {
   isPrimeByTrialDivision,

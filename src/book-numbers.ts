@@ -1,5 +1,5 @@
 /**
- * The 20 numbers of Fluent Python's primality examples, shared by the demo,
+ * The 20 numbers of Fluent Python's primality examples, shared by `ferry primes`, the demo,
  * the benchmarks and the tests.
  */
 export const BOOK_NUMBERS: readonly bigint[] = [

@@ -1,0 +1,144 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { availableParallelism } from "node:os";
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import { reportFailure } from "./output.js";
+
+interface ClusterFlags {
+  nodes: string;
+  host: string;
+  port: string;
+  workers?: string;
+  load: string[];
+  json?: boolean;
+}
+
+interface Started {
+  child: ChildProcess;
+  listening: string;
+  workers: number;
+}
+
+/** `ferry cluster` */
+export function registerCluster(program: Command): void {
+  program
+    .command("cluster")
+    .description("start several local nodes (one process each) for trying a pool on one machine")
+    .option("--nodes <n>", "how many nodes", "2")
+    .option("--host <address>", "address every node binds", "127.0.0.1")
+    .option("--port <port>", "port of the first node; the others take the next ones (0: free ports)", "50051")
+    .option("--workers <n>", "worker threads per node (default: the cores shared out among the nodes)")
+    .option(
+      "--load <module>",
+      "expose a module's objects on every node; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option("--json", "print the nodes as one JSON line")
+    .addHelpText(
+      "after",
+      `
+Each node is a separate \`ferry node\` process. Ctrl-C (or SIGTERM) stops them
+all, letting in-flight calls finish.
+
+Examples:
+  $ ferry cluster --nodes 2                 # 127.0.0.1:50051 and :50052
+  $ ferry cluster --nodes 4 --port 0 --json
+  $ ferry primes --nodes 127.0.0.1:50051,127.0.0.1:50052`,
+    )
+    .action(async (flags: ClusterFlags) => {
+      try {
+        await cluster(flags);
+      } catch (err) {
+        reportFailure(err);
+      }
+    });
+}
+
+async function cluster(flags: ClusterFlags): Promise<void> {
+  const count = Number(flags.nodes);
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    throw new RangeError(`--nodes must be an integer from 1 to 64, got ${JSON.stringify(flags.nodes)}`);
+  }
+  const base = Number(flags.port);
+  if (!Number.isInteger(base) || base < 0 || base + count - 1 > 65535) {
+    throw new RangeError(
+      `--port must leave room for ${count} ports below 65536, got ${JSON.stringify(flags.port)}`,
+    );
+  }
+  const workers = flags.workers ?? String(Math.max(1, Math.floor(availableParallelism() / count)));
+  const started: Started[] = [];
+  const stopAll = async () => {
+    await Promise.all(
+      started.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, "exit");
+        child.kill("SIGTERM");
+        await exited;
+      }),
+    );
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = base === 0 ? 0 : base + i;
+      started.push(await startNode(flags, port, workers));
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const nodes = started.map((s) => s.listening);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ nodes, pids: started.map((s) => s.child.pid), workers: started.map((s) => s.workers) })}\n`,
+    );
+  } else {
+    process.stdout.write(`ferry cluster: ${count} node${count === 1 ? "" : "s"}; Ctrl-C stops them\n`);
+    for (const s of started) {
+      process.stdout.write(
+        `  ${s.listening}  (${s.workers} worker${s.workers === 1 ? "" : "s"}, pid ${s.child.pid})\n`,
+      );
+    }
+    process.stdout.write(`--nodes ${nodes.join(",")}\n`);
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void stopAll();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  await Promise.all(
+    started.map(async ({ child, listening }) => {
+      const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+      if (!stopping) {
+        process.stderr.write(`ferry cluster: node ${listening} exited (${signal ?? `code ${code}`})\n`);
+        process.exitCode = 1;
+      }
+    }),
+  );
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
+}
+
+/** Starts one `ferry node` child and waits for the address it prints. */
+async function startNode(flags: ClusterFlags, port: number, workers: string): Promise<Started> {
+  const args = [process.argv[1] as string, "node", "--host", flags.host, "--port", String(port)];
+  args.push("--workers", workers, "--json", ...flags.load.flatMap((file) => ["--load", file]));
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const exited = once(child, "exit").then(([code]) => {
+    throw new Error(`node on port ${port} exited with code ${code} before listening`);
+  });
+  const first = (async () => {
+    for await (const line of lines) return JSON.parse(line) as { listening: string; workers: number };
+    throw new Error(`node on port ${port} printed nothing`);
+  })();
+  const { listening, workers: slots } = await Promise.race([first, exited]);
+  exited.catch(() => {});
+  // Keep reading so the child never blocks on a full pipe.
+  child.stdout?.resume();
+  return { child, listening, workers: slots };
+}
