@@ -1,7 +1,9 @@
 /**
- * `make demo`: starts a ferry node (the real CLI, as a child process) and a
- * local page server, calls all three objects through typed proxies, prints
- * what they answer, and stops everything.
+ * `make demo`: the whole story on one machine. Starts two ferry nodes (the
+ * real CLI, `ferry cluster`, one process each) and a local page server, then
+ * maps the book's 20 numbers across both nodes, estimates pi with 10^9
+ * samples, fetches 150 slow pages, calls an exposed object through a proxy,
+ * and stops everything.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -10,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 // The compiled package, as users run it (`make demo` builds first).
-import { connect, PrimeMethod } from "../dist/index.js";
+import { connect, createPool, Fetcher, PrimeChecker } from "../dist/index.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
 
 const TITLES = [
@@ -21,8 +23,17 @@ const TITLES = [
   "Ferry &#8470; 9",
 ];
 
+interface Calculator {
+  add(a: number, b: number): number;
+  square(x: number): number;
+  countdown(n: number): AsyncGenerator<number>;
+  sumWithProgress(numbers: number[], report: (done: number, total: number) => Promise<void>): Promise<number>;
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
 async function main(): Promise<void> {
-  // A local page server: nothing leaves this machine.
+  // A local page server that answers each page after 100 ms: nothing leaves this machine.
   const pages = createServer((req, res) => {
     const i = Number(req.url?.slice(1));
     setTimeout(() => {
@@ -35,93 +46,99 @@ async function main(): Promise<void> {
 
   const bin = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
   const objects = fileURLToPath(new URL("./objects.js", import.meta.url));
-  const node = spawn(
+  const cluster = spawn(
     process.execPath,
-    [bin, "node", "--port", "0", "--workers", "2", "--json", "--load", objects],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+    [bin, "cluster", "--nodes", "2", "--port", "0", "--workers", "1", "--json", "--load", objects],
+    { stdio: ["ignore", "pipe", "inherit"] },
   );
-  const lines = createInterface({ input: node.stdout });
+  const lines = createInterface({ input: cluster.stdout });
   const [first] = (await once(lines, "line")) as [string];
-  const { listening } = JSON.parse(first) as { listening: string };
-  console.log(`ferry node started: ${listening} (pid ${node.pid})\n`);
+  const { nodes } = JSON.parse(first) as { nodes: string[] };
+  console.log(`$ ferry cluster --nodes 2   ->  ${nodes.join(", ")} (one worker each)\n`);
 
-  const conn = connect(listening, { defaultTimeoutMs: 60_000 });
+  const pool = createPool({ nodes, timeoutMs: 60_000 });
+  const single = createPool([nodes[0] as string]);
   try {
-    const info = await conn.node.info({});
-    console.log(
-      `Node.Info: ${info.hostname}, ferry ${info.version}, ${info.workers} workers, ${info.cores} cores`,
-    );
-    console.log(`  objects: ${info.objects.map((o) => o.name).join(", ")}\n`);
+    await pool.ready();
+    // A first call per node: worker threads compile their kernels once.
+    await pool.map(PrimeChecker.isPrime, [{ n: 97n }, { n: 89n }, { n: 83n }, { n: 79n }]);
 
-    console.log("PrimeChecker.IsPrime, trial division, the book's 20 numbers (all in flight at once):");
+    const requests = BOOK_NUMBERS.map((n) => ({ n }));
     let started = performance.now();
-    const results = await Promise.all(BOOK_NUMBERS.map((n) => conn.primes.isPrime({ n })));
-    const wall = (performance.now() - started) / 1000;
-    for (const r of results) {
-      const verdict = r.prime ? "prime" : `composite, divisible by ${r.divisor}`;
-      console.log(`  ${r.n.toString().padStart(16)}  ${verdict.padEnd(38)} ${r.elapsedSeconds.toFixed(3)} s`);
-    }
-    const cpu = results.reduce((sum, r) => sum + r.elapsedSeconds, 0);
-    console.log(`  wall ${wall.toFixed(3)} s for ${cpu.toFixed(3)} s of worker time\n`);
-
+    await single.map(PrimeChecker.isPrime, requests);
+    const oneWorker = seconds(started);
     started = performance.now();
-    const mr = await Promise.all(
-      BOOK_NUMBERS.map((n) => conn.primes.isPrime({ n, method: PrimeMethod.PRIME_METHOD_MILLER_RABIN })),
-    );
-    const agree = mr.every((r, i) => r.prime === results[i]?.prime);
+    const checked = [];
+    for await (const c of pool.completions(PrimeChecker.isPrime, requests)) checked.push(c);
+    const wall = seconds(started);
+    checked.sort((a, b) => a.index - b.index);
+    console.log("The book's 20 numbers, trial division, mapped across both nodes:");
+    for (const c of checked) {
+      if (!c.ok) throw c.error;
+      const r = c.value;
+      const verdict = r.prime ? "P" : `= ${r.divisor} x ...`;
+      console.log(
+        `  ${r.n.toString().padStart(16)}  ${verdict.padEnd(20)} ${r.elapsedSeconds.toFixed(6)} s  ${c.node}`,
+      );
+    }
     console.log(
-      `PrimeChecker.IsPrime, Miller-Rabin: same verdicts ${agree ? "for all 20" : "NOT for all"}, wall ${((performance.now() - started) * 1000).toFixed(0)} µs\n`,
+      `  total ${wall.toFixed(3)} s on two nodes; ${oneWorker.toFixed(3)} s on one worker: ${(oneWorker / wall).toFixed(2)}x\n`,
     );
 
-    const samples = 200_000_000n;
-    const pi = await conn.pi.estimate({ samples, seed: 42n });
+    started = performance.now();
+    const pi = await pool.estimatePi({ samples: 1_000_000_000n, seed: 42n });
+    const piSeconds = seconds(started);
     console.log(
-      `PiEstimator.Estimate: ${samples} samples, seed 42 -> pi ≈ ${pi.pi.toFixed(6)} ± ${pi.stderr.toFixed(6)}` +
-        ` in ${pi.elapsedSeconds.toFixed(2)} s (${(Number(samples) / pi.elapsedSeconds / 1e6).toFixed(0)} M samples/s)\n`,
+      `pool.estimatePi, 10^9 samples, seed 42: pi ≈ ${pi.pi.toFixed(6)} ± ${pi.stderr.toFixed(6)}` +
+        ` in ${piSeconds.toFixed(2)} s (${(1e9 / piSeconds / 1e6).toFixed(0)} M samples/s across both nodes)\n`,
     );
 
-    const urls = Array.from({ length: 20 }, (_, i) => `${pageBase}/${i}`);
+    const urls = Array.from({ length: 150 }, (_, i) => ({ url: `${pageBase}/${i}` }));
     started = performance.now();
-    console.log("Fetcher.FetchMany: 20 local pages, each answered after 100 ms, 20 at a time:");
-    for await (const r of conn.fetcher.fetchMany({ urls, concurrency: 20 })) {
-      if (r.index < 5)
-        console.log(`  [${r.index}] ${r.result?.status} "${r.result?.title}" (${r.result?.bytes} bytes)`);
-    }
-    console.log(`  ... all 20 in ${((performance.now() - started) / 1000).toFixed(3)} s\n`);
+    const fetched = await pool.map(Fetcher.fetch, urls, { concurrency: 150 });
+    const fetchSeconds = seconds(started);
+    console.log(
+      `150 pages, each answered after 100 ms, fetched through both nodes in ${fetchSeconds.toFixed(3)} s:`,
+    );
+    for (const r of fetched.slice(0, 3)) console.log(`  ${r.status} "${r.title}" (${r.bytes} bytes)`);
+    console.log("  ...\n");
 
-    const one = await conn.fetcher.fetch({ url: `${pageBase}/2` });
-    console.log(`Fetcher.Fetch: ${one.url} -> ${one.status} "${one.title}"\n`);
-
-    interface Calculator {
-      add(a: number, b: number): number;
-      countdown(n: number): AsyncGenerator<number>;
-      sumWithProgress(
-        numbers: number[],
-        report: (done: number, total: number) => Promise<void>,
-      ): Promise<number>;
+    const conn = connect(nodes[0] as string);
+    try {
+      const calc = conn.proxy<Calculator>("Calculator");
+      console.log("An exposed object (demo/objects.js, loaded with --load), through a proxy:");
+      console.log(`  calc.add(2, 3) = ${await calc.add(2, 3)}`);
+      const counted: number[] = [];
+      for await (const n of calc.countdown(5)) counted.push(n);
+      console.log(`  for await (calc.countdown(5)) -> ${counted.join(", ")}`);
+      const total = await calc.sumWithProgress([10, 20, 30], async (done, sum) => {
+        console.log(`  callback from the node: ${done} numbers added, running total ${sum}`);
+      });
+      console.log(`  calc.sumWithProgress([10, 20, 30], callback) = ${total}`);
+    } finally {
+      conn.close();
     }
-    const calc = conn.proxy<Calculator>("Calculator");
-    console.log(`Remote object (demo/objects.js, loaded with --load), through one session stream:`);
-    console.log(`  calc.add(2, 3) = ${await calc.add(2, 3)}`);
-    const counted: number[] = [];
-    for await (const n of calc.countdown(5)) counted.push(n);
-    console.log(`  for await (calc.countdown(5)) -> ${counted.join(", ")}`);
-    const total = await calc.sumWithProgress([10, 20, 30], async (done, sum) => {
-      console.log(`  callback from the node: ${done} numbers added, running total ${sum}`);
-    });
-    console.log(`  calc.sumWithProgress([10, 20, 30], callback) = ${total}`);
+    const items = Array.from({ length: 200_000 }, (_, i) => i);
     started = performance.now();
-    const sums = await Promise.all(Array.from({ length: 10_000 }, (_, i) => calc.add(i, 1)));
-    const ms = performance.now() - started;
-    console.log(`  10,000 calls issued at once: ${sums.length} answers in ${ms.toFixed(0)} ms\n`);
+    const squares = await pool.map<number>("Calculator.square", items);
+    const tinySeconds = seconds(started);
+    console.log(
+      `  pool.map("Calculator.square", 200,000 numbers): ${squares.length} results in ${tinySeconds.toFixed(3)} s` +
+        ` (${Math.round(items.length / tinySeconds).toLocaleString("en")} items/s)\n`,
+    );
+    console.log("Per node:");
+    for (const s of pool.stats()) {
+      console.log(
+        `  ${s.target}  ${s.items} items, busy ${(s.busyMs / 1000).toFixed(2)} s, ${s.failures} failures`,
+      );
+    }
   } finally {
-    conn.close();
-    node.kill("SIGTERM");
-    const [code] = (await once(node, "exit")) as [number | null];
+    pool.close();
+    single.close();
+    cluster.kill("SIGTERM");
+    const [code] = (await once(cluster, "exit")) as [number | null];
     pages.close();
-    console.log(`ferry node stopped (exit ${code})`);
+    console.log(`\nferry cluster stopped (exit ${code})`);
   }
 }
 
