@@ -11,38 +11,12 @@ import { fileURLToPath } from "node:url";
 import { credentials, loadPackageDefinition, Metadata } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
-import { BOOK_NUMBERS } from "../src/book-numbers.js";
 // The compiled package, as users run it (`make bench` builds first): code run
 // through tsx carries esbuild's name-keeping helpers on every closure.
 import { connect, PrimeMethod } from "../dist/index.js";
 import { NodeClient } from "../dist/src/gen/ferry/v1/node.js";
-
-const BIN = fileURLToPath(new URL("../bin/ferry.js", import.meta.url));
-
-const FIXTURE = fileURLToPath(new URL("../test/fixtures/objects.js", import.meta.url));
-
-async function startNode(
-  workers: number,
-  extra: string[] = [],
-  nodeFlags: string[] = [],
-): Promise<{ child: ChildProcess; target: string; readyMs: number }> {
-  const started = performance.now();
-  const args = [...nodeFlags, BIN, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
-    string,
-  ];
-  return {
-    child,
-    target: (JSON.parse(line) as { listening: string }).listening,
-    readyMs: performance.now() - started,
-  };
-}
-
-async function stopNode(child: ChildProcess): Promise<void> {
-  child.kill("SIGTERM");
-  await once(child, "exit");
-}
+import { BOOK_NUMBERS } from "../src/book-numbers.js";
+import { FIXTURE, startNode, stopNode } from "./nodes.js";
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;

@@ -71,6 +71,9 @@ export const HANG_CHECK_AFTER_MS = 750;
 /** Least time a call runs before a copy of it may race on an idle node. */
 const SPECULATE_AFTER_MS = 20;
 
+/** Calls quicker than this, in milliseconds, get a queued extra per node to hide the round trip. */
+const QUEUE_BELOW_MS = 20;
+
 /** How long a node that answered RESOURCE_EXHAUSTED gets no new work. */
 const BACKOFF_MS = 100;
 
@@ -182,6 +185,11 @@ export class MapRun {
   /** Ends the map early: every call in flight is cancelled on its node. */
   stop(): void {
     this.#end();
+  }
+
+  /** Fails the map with `error` (the pool closed under it); calls in flight are cancelled. */
+  cancel(error: RemoteError): void {
+    this.#fail(error);
   }
 
   /** Called by the pool a few times a second while the run is active. */
@@ -296,10 +304,17 @@ export class MapRun {
     return best;
   }
 
-  /** Calls of this run a node may hold: its slots (or the method's concurrency), plus one queued so it never idles. */
+  /**
+   * Calls of this run a node may hold: its slots (or the method's
+   * concurrency), plus one queued while calls are quick, so a slot never
+   * idles for a round trip. Slow calls get no queued extra: an item waits
+   * for the first slot free on any node rather than behind one on a busy
+   * node (greedy list scheduling), which is what shortens a map's tail.
+   */
   #lanes(member: PoolMember, method: MethodDescription): number {
     if (this.#options.concurrency !== undefined) return Number.POSITIVE_INFINITY;
-    return (method.concurrency || member.slots) + 1;
+    const capacity = method.concurrency || member.slots;
+    return this.#sizer.averageMs < QUEUE_BELOW_MS ? capacity + 1 : capacity;
   }
 
   #describeOn(member: PoolMember): void {
@@ -634,8 +649,8 @@ export class MapRun {
     if (this.#open === 0 && !this.#inputDone) {
       if (this.#pulling) return;
       if (this.#sync) {
-        const [job] = this.#takeJobs();
-        if (job) this.#fresh.unshift(job);
+        const jobs = this.#takeJobs();
+        if (jobs.length > 0) this.#fresh.unshift(...jobs);
         else if (this.#inputDone) {
           this.#end();
           return;

@@ -283,7 +283,8 @@ export class Pool implements AsyncDisposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const run of [...this.#runs]) run.stop();
+    const closed = new RemoteError(Code.CANCELLED, "the pool was closed");
+    for (const run of [...this.#runs]) run.cancel(closed);
     clearInterval(this.#ticker);
     for (const member of this.#members) member.close();
   }

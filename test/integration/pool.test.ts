@@ -180,6 +180,34 @@ describe("a pool over two nodes", () => {
     assert.ok(closed, "the input generator was closed");
   });
 
+  test("a fixed chunk size delivers every item, from arrays and generators alike", async () => {
+    function* numbers() {
+      for (let i = 0; i < 20; i++) yield i;
+    }
+    for (const input of [Array.from({ length: 20 }, (_, i) => i), numbers()]) {
+      const results = await pool.map<number>("work.square", input, { chunkSize: 8 });
+      assert.deepEqual(
+        results,
+        Array.from({ length: 20 }, (_, i) => i * i),
+      );
+    }
+  });
+
+  test("closing the pool fails the maps running on it with CANCELLED", async () => {
+    const other = createPool([a.target, b.target]);
+    const held = defer();
+    a.work.onHold = () => held.resolve();
+    b.work.onHold = () => held.resolve();
+    const run = other.map("work.hold", [1, 2]);
+    await held.promise;
+    other.close();
+    await assert.rejects(
+      run,
+      (err: RemoteError) => err.code === Code.CANCELLED && /pool was closed/.test(err.message),
+    );
+    await assert.rejects(other.map("work.square", [1]), (err: RemoteError) => err.code === Code.CANCELLED);
+  });
+
   test("starmap spreads argument lists; submit makes one call", async () => {
     assert.deepEqual(
       await pool.starmap<number>("work.add", [
