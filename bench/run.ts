@@ -1,12 +1,4 @@
-/**
- * `make bench`: figures, not pass/fail. Every comparison is measured side by
- * side in this one run against a node started from the compiled CLI in its own
- * process, as users run it.
- */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { credentials, loadPackageDefinition, Metadata } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
