@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
@@ -12,7 +13,9 @@ import { NodeService } from "../../src/gen/ferry/v1/node.js";
 import { PiEstimatorService as PiEstimator } from "../../src/gen/ferry/v1/pi.js";
 import { PrimeCheckerService as PrimeChecker, PrimeMethod } from "../../src/gen/ferry/v1/prime.js";
 import { ServerError } from "../../src/server-error.js";
-import { BOOK_NUMBERS, BOOK_PRIMES, defer, startNode } from "../helpers.js";
+import { BOOK_NUMBERS, BOOK_PRIMES, defer, ROOT, spawnNode, startNode } from "../helpers.js";
+
+const POOL_FIXTURE = `${ROOT}test/fixtures/pool-objects.js`;
 
 /** Resolves when `signal` aborts: what a method does while it is "running" until cancelled. */
 function untilAborted(signal: AbortSignal): Promise<never> {
@@ -325,6 +328,52 @@ describe("a pool losing nodes", () => {
     } finally {
       pool.close();
       await b.node.shutdown();
+    }
+  });
+
+  test("a hung node is taken out, its items go elsewhere, and it gets work again once it answers", async () => {
+    const nodes = await Promise.all([0, 1].map(() => spawnNode(["--workers", "1", "--load", POOL_FIXTURE])));
+    const [hung, other] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
+    const pool = createPool([hung.target, other.target]);
+    try {
+      let stopped = false;
+      const seen = new Set<number>();
+      const items = Array.from({ length: 3000 }, (_, i) => [i, 2]);
+      const results = await pool.starmap<number>(
+        "Work.slowSquare",
+        (function* () {
+          for (const [i, item] of items.entries()) {
+            if (i === 200 && !stopped) {
+              stopped = true;
+              hung.child.kill("SIGSTOP");
+            }
+            seen.add(i);
+            yield item as number[];
+          }
+        })(),
+        { chunkSize: 1 },
+      );
+      assert.equal(seen.size, 3000);
+      for (const [i, r] of results.entries()) assert.equal(r, i * i);
+      const down = pool.stats()[0];
+      assert.equal(down?.state, "down");
+      assert.match(down?.error?.message ?? "", /stopped answering/);
+      hung.child.kill("SIGCONT");
+      while (pool.stats()[0]?.state !== "up") await new Promise((resolve) => setImmediate(resolve));
+      const before = pool.stats()[0]?.items ?? 0;
+      await pool.map(
+        "Work.square",
+        Array.from({ length: 2000 }, (_, i) => i),
+      );
+      assert.ok((pool.stats()[0]?.items ?? 0) > before, "the node that came back got work");
+    } finally {
+      pool.close();
+      for (const n of nodes) {
+        n.child.kill("SIGCONT");
+        const exited = once(n.child, "exit");
+        n.child.kill("SIGTERM");
+        await exited;
+      }
     }
   });
 

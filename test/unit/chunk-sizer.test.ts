@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ChunkSizer, MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
+
+test("tiny items grow chunks up to the limit, a few answers at a time", () => {
+  const sizer = new ChunkSizer();
+  assert.equal(sizer.size, 1);
+  const sizes: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    // Each item costs 1 µs plus a 0.2 ms round trip per chunk.
+    sizer.observe(sizer.size, 0.2 + sizer.size * 0.001);
+    sizes.push(sizer.size);
+  }
+  assert.equal(sizes[0], 4, "grows at most 4x per answer");
+  assert.equal(sizer.size, MAX_CHUNK_ITEMS);
+});
+
+test("one slow item brings chunks back to one item at once", () => {
+  const sizer = new ChunkSizer();
+  for (let i = 0; i < 10; i++) sizer.observe(sizer.size, 0.3);
+  assert.ok(sizer.size > 100);
+  sizer.observe(sizer.size, 80);
+  sizer.observe(1, 50);
+  assert.equal(sizer.size, 1);
+});
+
+test("heavy items stay one per call", () => {
+  const sizer = new ChunkSizer();
+  for (let i = 0; i < 20; i++) sizer.observe(1, 60);
+  assert.equal(sizer.size, 1);
+});
+
+test("a fixed size never changes, and a bad one is refused", () => {
+  const sizer = new ChunkSizer(16);
+  sizer.observe(16, 0.1);
+  sizer.observe(16, 500);
+  assert.equal(sizer.size, 16);
+  for (const bad of [0, -1, 1.5, MAX_CHUNK_ITEMS + 1, Number.NaN]) {
+    assert.throws(() => new ChunkSizer(bad), /chunkSize must be an integer from 1 to 2048/);
+  }
+});
