@@ -6,7 +6,7 @@
  * and createPool() fans calls out across many nodes.
  */
 export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
-export type { Completion, MapOptions } from "./client/map-run.js";
+export type { Completion, MapOptions } from "./client/map-options.js";
 export { createPool, Pool, type PoolInput, type PoolOptions, type ReturnErrors } from "./client/pool.js";
 export type { MemberState, NodeStats } from "./client/pool-member.js";
 export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";

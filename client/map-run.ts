@@ -1,36 +1,12 @@
 import { Code } from "../src/code.js";
 import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
 import { ChunkSizer } from "./chunk-sizer.js";
+import { MapInput } from "./map-input.js";
+import type { Completion, MapOptions } from "./map-options.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
 import type { BatchOutcome } from "./session.js";
-
-/** Options of a pool's map, imap, imapUnordered, starmap and submit. */
-export interface MapOptions {
-  /** Deadline of each item, in milliseconds. Default: the pool's. */
-  timeoutMs?: number;
-  /** Aborting it cancels every call in flight, on every node, and ends the map with an AbortError. */
-  signal?: AbortSignal;
-  /** Items per call; default automatic (1 for heavy items, up to 2048 for tiny ones). */
-  chunkSize?: number;
-  /** Times an item is sent again after its node failed. Default 3. */
-  retries?: number;
-  /** "throw" (default): the first failed item fails the map. "return": its RemoteError takes its place. */
-  errors?: "throw" | "return";
-  /** Most items in flight across the pool; default: each node's slots (or the method's concurrency) plus one call. */
-  concurrency?: number;
-  /** Treat the method as idempotent (or not), whatever the node declares. */
-  idempotent?: boolean;
-}
-
-/** Items a pool maps over: an array, any iterable, or an async iterable, read lazily. */
-export type PoolInput<T> = Iterable<T> | AsyncIterable<T>;
-
-/** One item's end: its position in the input, the node that answered, and its value or error. */
-export type Completion<T = unknown> =
-  | { index: number; node: string; ok: true; value: T }
-  | { index: number; node: string; ok: false; error: RemoteError };
 
 /** What a run needs from its pool. */
 export interface RunHost {
@@ -93,15 +69,11 @@ export class MapRun {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #sizer: ChunkSizer;
-  readonly #sync: Iterator<unknown> | undefined;
-  readonly #async: AsyncIterator<unknown> | undefined;
-  #inputDone = false;
-  #pulling = false;
+  readonly #input: MapInput;
   #nextIndex = 0;
   #handedOut = 0;
   #open = 0;
   readonly #retry: Job[] = [];
-  readonly #fresh: Job[] = [];
   readonly #chunks = new Set<Chunk>();
   readonly #perMember = new Map<PoolMember, number>();
   readonly #paused = new Map<PoolMember, number>();
@@ -142,13 +114,7 @@ export class MapRun {
       throw new RangeError(`errors must be "throw" or "return", got ${JSON.stringify(options.errors)}`);
     }
     this.#sizer = new ChunkSizer(options.chunkSize);
-    if (input != null && typeof (input as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-      this.#async = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    } else if (input != null && typeof (input as Iterable<unknown>)[Symbol.iterator] === "function") {
-      this.#sync = (input as Iterable<unknown>)[Symbol.iterator]();
-    } else {
-      throw new TypeError("items must be an array, an iterable or an async iterable");
-    }
+    this.#input = new MapInput(input);
   }
 
   /**
@@ -179,7 +145,7 @@ export class MapRun {
    */
   consumed(count: number): void {
     this.#handedOut += count;
-    if (this.#nextIndex - this.#handedOut < WINDOW_ITEMS) this.#pump();
+    if (this.#withinWindow()) this.#pump();
   }
 
   /** Ends the map early: every call in flight is cancelled on its node. */
@@ -356,6 +322,11 @@ export class MapRun {
       .finally(() => this.#pump());
   }
 
+  /** Items read and not yet handed to the consumer stay within {@link WINDOW_ITEMS}. */
+  #withinWindow(): boolean {
+    return this.#input.read - this.#handedOut < WINDOW_ITEMS;
+  }
+
   /** The next chunk's items: those to send again first, then new ones, within the window. */
   #takeJobs(): Job[] {
     let room = this.#sizer.size;
@@ -363,29 +334,21 @@ export class MapRun {
       room = Math.min(room, this.#options.concurrency - this.#inFlightItems);
       if (room <= 0) return [];
     }
+    const first = this.#retry[0];
+    if (first?.solo) return [this.#retry.shift() as Job];
     const jobs: Job[] = [];
-    const first = this.#retry[0] ?? this.#fresh[0];
-    if (first?.solo) {
-      (this.#retry[0] === first ? this.#retry : this.#fresh).shift();
-      return [first];
-    }
     while (jobs.length < room && this.#retry.length > 0 && !this.#retry[0]?.solo) {
       jobs.push(this.#retry.shift() as Job);
     }
-    while (jobs.length < room && this.#fresh.length > 0) jobs.push(this.#fresh.shift() as Job);
-    const sync = this.#sync;
-    if (sync) {
-      while (jobs.length < room && !this.#inputDone && this.#nextIndex - this.#handedOut < WINDOW_ITEMS) {
-        let next: IteratorResult<unknown>;
-        try {
-          next = sync.next();
-        } catch (err) {
-          this.#fail(err);
-          return [];
-        }
-        if (next.done) this.#inputDone = true;
-        else jobs.push(this.#job(next.value));
+    if (jobs.length < room) {
+      let items: unknown[];
+      try {
+        items = this.#input.take(room - jobs.length, () => this.#withinWindow());
+      } catch (err) {
+        this.#fail(err);
+        return [];
       }
+      for (const item of items) jobs.push(this.#job(item));
     }
     return jobs;
   }
@@ -395,33 +358,15 @@ export class MapRun {
     return { index: this.#nextIndex++, item, faults: 0, live: 0, done: false, solo: false };
   }
 
-  /** Keeps items from an async input ready, up to the window. */
+  /** Keeps items from an async input ready, up to two chunks ahead and within the window. */
   #pullAsync(): void {
-    const input = this.#async;
-    if (!input || this.#pulling || this.#inputDone || this.#ended) return;
-    const want = () =>
-      this.#fresh.length < Math.max(this.#sizer.size * 2, 64) &&
-      this.#nextIndex - this.#handedOut < WINDOW_ITEMS;
-    if (!want()) return;
-    this.#pulling = true;
-    void (async () => {
-      try {
-        while (want() && !this.#ended) {
-          const next = await input.next();
-          if (next.done) {
-            this.#inputDone = true;
-            break;
-          }
-          this.#fresh.push(this.#job(next.value));
-          if (this.#fresh.length >= this.#sizer.size) this.#pump();
-        }
-      } catch (err) {
-        this.#fail(err);
-      } finally {
-        this.#pulling = false;
-      }
-      this.#pump();
-    })();
+    this.#input.fill(
+      () => !this.#ended && this.#input.ready < Math.max(this.#sizer.size * 2, 64) && this.#withinWindow(),
+      () => {
+        if (this.#input.ready >= this.#sizer.size || !this.#input.reading) this.#pump();
+      },
+      (err) => this.#fail(err),
+    );
   }
 
   #send(member: PoolMember, jobs: Job[], twin?: Chunk): void {
@@ -599,7 +544,7 @@ export class MapRun {
    * that has run past twice the usual time (a slow or stuck node).
    */
   #speculate(): void {
-    if (this.#ended || !this.#inputDone || this.#retry.length > 0 || this.#fresh.length > 0) return;
+    if (this.#ended || !this.#input.exhausted || this.#retry.length > 0) return;
     if (!this.#idempotent || this.#chunks.size === 0) return;
     const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
     for (;;) {
@@ -641,20 +586,19 @@ export class MapRun {
   /** Ends the run once every item is out, or fails it when no node can take the rest. */
   #finishOrGiveUp(): void {
     if (this.#ended) return;
-    if (this.#inputDone && this.#open === 0) {
-      this.#end();
-      return;
-    }
-    // Items may remain unread: look before giving up, since a map whose items all ended is done.
-    if (this.#open === 0 && !this.#inputDone) {
-      if (this.#pulling) return;
-      if (this.#sync) {
-        const jobs = this.#takeJobs();
-        if (jobs.length > 0) this.#fresh.unshift(...jobs);
-        else if (this.#inputDone) {
-          this.#end();
-          return;
-        }
+    // Every item read has ended: the map is done if the input has too (look one item ahead).
+    if (this.#open === 0 && this.#retry.length === 0) {
+      if (this.#input.reading) return;
+      let ended: boolean;
+      try {
+        ended = this.#input.peekEnded();
+      } catch (err) {
+        this.#fail(err);
+        return;
+      }
+      if (ended) {
+        this.#end();
+        return;
       }
     }
     const members = this.#host.members;
@@ -699,15 +643,7 @@ export class MapRun {
     for (const chunk of [...this.#chunks]) this.#cancel(chunk);
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#host.track(this, false);
-    if (!this.#inputDone) {
-      this.#inputDone = true;
-      try {
-        const closing = (this.#sync ?? this.#async)?.return?.();
-        if (closing instanceof Promise) closing.catch(() => {});
-      } catch {
-        // The input's own cleanup failing changes nothing here.
-      }
-    }
+    this.#input.close();
     this.#wakeUp();
   }
 

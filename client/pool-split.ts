@@ -5,7 +5,7 @@ import { type IsPrimeResponse, PrimeCheckerService, PrimeMethod } from "../src/g
 import { isqrt } from "../src/kernels/isqrt.js";
 import { estimateFromCounts, PI_BLOCK_SAMPLES } from "../src/kernels/pi.js";
 import { UINT64_LIMIT } from "../src/uint64.js";
-import type { MapOptions, PoolInput } from "./map-run.js";
+import type { MapOptions, PoolInput } from "./map-options.js";
 
 /** What splitting needs of a pool. */
 export interface SplitPool {

@@ -3,9 +3,10 @@ import { Code } from "../src/code.js";
 import type { MethodDefinition } from "../src/contract.js";
 import type { EstimateResponse } from "../src/gen/ferry/v1/pi.js";
 import type { IsPrimeResponse } from "../src/gen/ferry/v1/prime.js";
-import { type Completion, type MapOptions, MapRun, type PoolInput, type RunHost } from "./map-run.js";
+import type { Completion, MapOptions, PoolInput } from "./map-options.js";
+import { MapRun, type RunHost } from "./map-run.js";
 
-export type { PoolInput } from "./map-run.js";
+export type { PoolInput } from "./map-options.js";
 
 import { type NodeStats, PoolMember } from "./pool-member.js";
 import { type PoolMethod, poolMethod } from "./pool-method.js";

@@ -1,0 +1,27 @@
+import type { RemoteError } from "./remote-error.js";
+
+/** Options of a pool's map, imap, imapUnordered, starmap and submit. */
+export interface MapOptions {
+  /** Deadline of each item, in milliseconds. Default: the pool's. */
+  timeoutMs?: number;
+  /** Aborting it cancels every call in flight, on every node, and ends the map with an AbortError. */
+  signal?: AbortSignal;
+  /** Items per call; default automatic (1 for heavy items, up to 2048 for tiny ones). */
+  chunkSize?: number;
+  /** Times an item is sent again after its node failed. Default 3. */
+  retries?: number;
+  /** "throw" (default): the first failed item fails the map. "return": its RemoteError takes its place. */
+  errors?: "throw" | "return";
+  /** Most items in flight across the pool; default: each node's slots (or the method's concurrency) plus one call. */
+  concurrency?: number;
+  /** Treat the method as idempotent (or not), whatever the node declares. */
+  idempotent?: boolean;
+}
+
+/** Items a pool maps over: an array, any iterable, or an async iterable, read lazily. */
+export type PoolInput<T> = Iterable<T> | AsyncIterable<T>;
+
+/** One item's end: its position in the input, the node that answered, and its value or error. */
+export type Completion<T = unknown> =
+  | { index: number; node: string; ok: true; value: T }
+  | { index: number; node: string; ok: false; error: RemoteError };
