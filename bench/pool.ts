@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 // The compiled package, as users run it (`make bench` builds first).
 import { createPool, Fetcher, type Pool, PrimeChecker } from "../dist/index.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
+import { largestFirst } from "../src/largest-first.js";
 import { POOL_FIXTURE, startNode, stopNode } from "./nodes.js";
 
 const ROUNDS = 5;
@@ -69,7 +70,15 @@ async function primes(): Promise<void> {
   const requests = BOOK_NUMBERS.map((n) => ({ n }));
   const [two, single] = await sideBySide(both, one, (pool) => pool.map(PrimeChecker.isPrime, requests));
   console.log(
-    `  two nodes ${two.toFixed(3)} s, one worker ${single.toFixed(3)} s: ${(single / two).toFixed(2)}x`,
+    `  pool.map: two nodes ${two.toFixed(3)} s, one worker ${single.toFixed(3)} s: ${(single / two).toFixed(2)}x`,
+  );
+  // What `ferry primes` does: the largest numbers (the longest checks) first.
+  const sorted = largestFirst(BOOK_NUMBERS).map((n) => ({ n }));
+  const [twoSorted, singleSorted] = await sideBySide(both, one, (pool) =>
+    pool.map(PrimeChecker.isPrime, sorted),
+  );
+  console.log(
+    `  largest first (ferry primes): two nodes ${twoSorted.toFixed(3)} s, one worker ${singleSorted.toFixed(3)} s: ${(singleSorted / twoSorted).toFixed(2)}x`,
   );
   // One big number: its divisor range split into ranges over every slot.
   const n = 18446744073709551557n; // the largest prime below 2^64: every candidate is tried

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
 import { PrimeCheckerService as PrimeChecker, PrimeMethod } from "../src/gen/ferry/v1/prime.js";
+import { largestFirst } from "../src/largest-first.js";
 import { messageToJson } from "../src/message-json.js";
 import { parseUint64 } from "../src/uint64.js";
 import { printJson, reportFailure } from "./output.js";
@@ -28,8 +29,9 @@ export function registerPrimes(program: Command): void {
     .addHelpText(
       "after",
       `
-Prints each number as it is answered (P marks a prime, else its smallest
-divisor), the node that checked it, then each node's share.
+Sends the largest numbers first (the longest trial divisions) and prints
+each number as it is answered (P marks a prime, else its smallest divisor),
+the node that checked it, then each node's share.
 
 Examples:
   $ ferry primes --nodes 127.0.0.1:50051,127.0.0.1:50052
@@ -59,7 +61,8 @@ async function primes(args: string[], flags: PrimesFlags): Promise<void> {
   const started = performance.now();
   let compute = 0;
   try {
-    const requests = numbers.map((n) => ({ n, method }));
+    // Largest first: the longest trial divisions start early instead of at the tail.
+    const requests = largestFirst(numbers).map((n) => ({ n, method }));
     for await (const c of pool.completions(PrimeChecker.isPrime, requests, { signal })) {
       progress.item(c.node, c.ok);
       if (!c.ok) throw c.error;

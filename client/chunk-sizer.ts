@@ -8,6 +8,13 @@ export const MAX_CHUNK_ITEMS = 2048;
  */
 const TARGET_CHUNK_MS = 10;
 
+/**
+ * Chunks each slot gets at least when the map's length is known: a short
+ * map of heavy items goes one item per call even when its first answers were
+ * quick, so no slot is left holding a bundle of long ones at the tail.
+ */
+export const CHUNKS_PER_SLOT = 8;
+
 /** How fast the memory of a slow item fades, per chunk. */
 const FORGET = 0.8;
 
@@ -37,6 +44,16 @@ export class ChunkSizer {
 
   get size(): number {
     return this.#size;
+  }
+
+  /**
+   * The size for the next chunk of a map of `length` items (undefined when
+   * not known) over `slots` slots: never so large that a slot would get fewer
+   * than {@link CHUNKS_PER_SLOT} chunks. A fixed size is kept as given.
+   */
+  sizeFor(length: number | undefined, slots: number): number {
+    if (this.#fixed || length === undefined) return this.#size;
+    return Math.min(this.#size, Math.max(1, Math.floor(length / (Math.max(1, slots) * CHUNKS_PER_SLOT))));
   }
 
   /** Smoothed round trip of recent chunks; 0 before the first. */

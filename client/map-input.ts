@@ -12,8 +12,11 @@ export class MapInput {
   #done = false;
   #reading = false;
   #read = 0;
+  /** How many items the input holds, when it is an array; undefined for other inputs. */
+  readonly length: number | undefined;
 
   constructor(items: Iterable<unknown> | AsyncIterable<unknown>) {
+    this.length = Array.isArray(items) ? items.length : undefined;
     if (items != null && typeof (items as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
       this.#async = (items as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     } else if (items != null && typeof (items as Iterable<unknown>)[Symbol.iterator] === "function") {

@@ -329,7 +329,7 @@ export class MapRun {
 
   /** The next chunk's items: those to send again first, then new ones, within the window. */
   #takeJobs(): Job[] {
-    let room = this.#sizer.size;
+    let room = this.#sizer.sizeFor(this.#input.length, this.#slots());
     if (this.#options.concurrency !== undefined) {
       room = Math.min(room, this.#options.concurrency - this.#inFlightItems);
       if (room <= 0) return [];
@@ -574,6 +574,13 @@ export class MapRun {
   /** Calls a node runs at once for this method: its declared concurrency, else its slots. */
   #capacity(member: PoolMember): number {
     return this.#description?.concurrency || member.slots;
+  }
+
+  /** Calls of this method the usable nodes run at once. */
+  #slots(): number {
+    let slots = 0;
+    for (const member of this.#host.members) if (member.state === "up") slots += this.#capacity(member);
+    return Math.max(1, slots);
   }
 
   /** A usable node running fewer calls of this run than it has room for: somewhere a copy starts at once. */

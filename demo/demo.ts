@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 // The compiled package, as users run it (`make demo` builds first).
 import { connect, createPool, Fetcher, PrimeChecker } from "../dist/index.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
+import { largestFirst } from "../src/largest-first.js";
 
 const TITLES = [
   "Harbour",
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
     // A first call per node: worker threads compile their kernels once.
     await pool.map(PrimeChecker.isPrime, [{ n: 97n }, { n: 89n }, { n: 83n }, { n: 79n }]);
 
-    const requests = BOOK_NUMBERS.map((n) => ({ n }));
+    // Largest first, as `ferry primes` does: the longest checks start early, not at the tail.
+    const requests = largestFirst(BOOK_NUMBERS).map((n) => ({ n }));
     let started = performance.now();
     await single.map(PrimeChecker.isPrime, requests);
     const oneWorker = seconds(started);
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
     const checked = [];
     for await (const c of pool.completions(PrimeChecker.isPrime, requests)) checked.push(c);
     const wall = seconds(started);
-    checked.sort((a, b) => a.index - b.index);
+    // Back in the book's (ascending) order: the reverse of the order sent.
+    checked.sort((a, b) => b.index - a.index);
     console.log("The book's 20 numbers, trial division, mapped across both nodes:");
     for (const c of checked) {
       if (!c.ok) throw c.error;

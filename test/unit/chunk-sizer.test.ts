@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ChunkSizer, MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
+import { CHUNKS_PER_SLOT, ChunkSizer, MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
 
 test("tiny items grow chunks up to the limit, a few answers at a time", () => {
   const sizer = new ChunkSizer();
@@ -28,6 +28,18 @@ test("heavy items stay one per call", () => {
   const sizer = new ChunkSizer();
   for (let i = 0; i < 20; i++) sizer.observe(1, 60);
   assert.equal(sizer.size, 1);
+});
+
+test("a short map keeps chunks small enough that every slot gets several", () => {
+  const sizer = new ChunkSizer();
+  // Quick first answers (the book's composites) would bundle the long checks that follow.
+  for (let i = 0; i < 3; i++) sizer.observe(sizer.size, 0.5);
+  assert.ok(sizer.size >= 16);
+  assert.equal(sizer.sizeFor(20, 2), 1, "20 items over 2 slots: one per call");
+  assert.equal(sizer.sizeFor(CHUNKS_PER_SLOT * 2 * 4, 2), 4);
+  assert.equal(sizer.sizeFor(undefined, 2), sizer.size, "an input of unknown length is not capped");
+  assert.equal(sizer.sizeFor(1_000_000, 2), sizer.size);
+  assert.equal(new ChunkSizer(8).sizeFor(20, 2), 8, "a fixed size is kept");
 });
 
 test("a fixed size never changes, and a bad one is refused", () => {
