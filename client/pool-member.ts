@@ -1,7 +1,7 @@
 import type { Client } from "@grpc/grpc-js";
+import { compatible, describeBuild, LOCAL_BUILD } from "../src/build-identity.js";
 import { Code } from "../src/code.js";
 import { SERVICES } from "../src/contract.js";
-import { PROTOCOL_VERSION } from "../src/version.js";
 import { acquireChannel } from "./channel.js";
 import { openSession } from "./connect.js";
 import { checkHealth } from "./health-check.js";
@@ -146,6 +146,13 @@ export class PoolMember {
     this.#onChange();
   }
 
+  /** Takes the node out for good (it left the cluster): calls in flight on it fail now and go elsewhere. */
+  retire(error: RemoteError): void {
+    this.confirmedDown = true;
+    this.markDown(error);
+    this.close();
+  }
+
   stats(): NodeStats {
     const busy = this.inFlight > 0 ? performance.now() - this.#busySince : 0;
     return {
@@ -177,11 +184,12 @@ export class PoolMember {
     try {
       const info = await node.info({}, { timeoutMs: PROBE_TIMEOUT_MS });
       if (this.#closed) return;
-      if (info.protocol !== PROTOCOL_VERSION) {
+      const build = { version: info.version, protocol: info.protocol, contract: info.contract };
+      if (!compatible(LOCAL_BUILD, build)) {
         this.#state = "incompatible";
         this.#error = new RemoteError(
           Code.FAILED_PRECONDITION,
-          `${this.target} speaks ferry protocol ${info.protocol} (ferry ${info.version}); this client speaks ${PROTOCOL_VERSION}`,
+          `${this.target} runs ${describeBuild(build)} and this client ${describeBuild(LOCAL_BUILD)}: use the same ferry version on both sides`,
         );
         this.#onChange();
         return;

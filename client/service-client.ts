@@ -1,8 +1,8 @@
-import type { Client, ClientDuplexStream, ClientReadableStream, ServiceError } from "@grpc/grpc-js";
-import { Metadata } from "@grpc/grpc-js";
+import type { Client, ClientDuplexStream, ClientReadableStream, Metadata, ServiceError } from "@grpc/grpc-js";
 import { type CallOptions, deadlineFrom } from "../src/call-options.js";
 import { loadContract, type MethodDefinition, messageFns, type ServiceDefinition } from "../src/contract.js";
 import { normalizeMessage } from "../src/request-fields.js";
+import { buildMetadata } from "./build-metadata.js";
 import { toRemoteError } from "./remote-error.js";
 
 /** A request as callers may write it: every field optional, 64-bit integers as bigint, number or string. */
@@ -89,7 +89,7 @@ function unaryStub(method: AnyMethod, prepare: Preparer, ctx: StubContext) {
         method.requestSerialize as (v: unknown) => Buffer,
         method.responseDeserialize,
         request,
-        ctx.metadata?.() ?? new Metadata(),
+        ctx.metadata?.() ?? buildMetadata(),
         opts,
         (err: ServiceError | null, response?: unknown) => {
           signal?.removeEventListener("abort", onAbort);
@@ -132,7 +132,7 @@ function serverStreamStub(method: AnyMethod, prepare: Preparer, ctx: StubContext
           method.requestSerialize as (v: unknown) => Buffer,
           method.responseDeserialize,
           prepare(input),
-          ctx.metadata?.() ?? new Metadata(),
+          ctx.metadata?.() ?? buildMetadata(),
           callOptions(options, ctx),
         );
         return readAll(call, signal);
@@ -155,7 +155,7 @@ function clientStreamStub(method: AnyMethod, prepare: Preparer, ctx: StubContext
         method.path,
         method.requestSerialize as (v: unknown) => Buffer,
         method.responseDeserialize,
-        ctx.metadata?.() ?? new Metadata(),
+        ctx.metadata?.() ?? buildMetadata(),
         callOptions(options, ctx),
       );
       void writeAll(call, requests, prepare);

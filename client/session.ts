@@ -1,5 +1,4 @@
 import type { Client, ClientDuplexStream } from "@grpc/grpc-js";
-import { Metadata } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
 import {
   type CallError,
@@ -12,6 +11,7 @@ import {
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import { fromValue, toValue } from "../src/value-codec.js";
+import { buildMetadata } from "./build-metadata.js";
 import type { ClientRefs } from "./client-refs.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
 
@@ -96,7 +96,7 @@ export class ClientSession {
           describe.requestSerialize,
           describe.responseDeserialize,
           { object: name },
-          new Metadata(),
+          buildMetadata(),
           { deadline: Date.now() + timeoutMs },
           (err, res) => {
             if (err || !res) reject(toRemoteError(err));
@@ -250,7 +250,7 @@ export class ClientSession {
       SESSION.path,
       SESSION.requestSerialize,
       SESSION.responseDeserialize,
-      new Metadata(),
+      buildMetadata(),
       {},
     );
     this.#stream = stream;

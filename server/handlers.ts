@@ -7,7 +7,11 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
 } from "@grpc/grpc-js";
+import { checkClientBuild } from "./build-check.js";
 import { type CallScopeOptions, callSignal, toServiceError } from "./call-scope.js";
+
+/** Answers whatever build asks: it is how a client learns the node's version. */
+const UNCHECKED = new Set(["/ferry.v1.Node/Info"]);
 
 /** Counts calls being served, for Node.Info and for graceful shutdown. */
 export class InFlight {
@@ -44,7 +48,13 @@ export function unary<Req, Res>(
   path: string,
   fn: (request: Req, signal: AbortSignal, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
+  const check = !UNCHECKED.has(path);
   return (call, callback) => {
+    const refused = check ? checkClientBuild(call.metadata) : undefined;
+    if (refused) {
+      callback(toServiceError(refused, path, ctx));
+      return;
+    }
     ctx.inFlight.enter();
     const signal = callSignal(call);
     fn(call.request, signal, call).then(
@@ -67,6 +77,11 @@ export function serverStream<Req, Res>(
   fn: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
+    const refused = checkClientBuild(call.metadata);
+    if (refused) {
+      call.emit("error", toServiceError(refused, path, ctx));
+      return;
+    }
     const signal = callSignal(call);
     void pump(ctx, path, call, signal, fn(call.request, signal));
   };
@@ -79,6 +94,11 @@ export function bidiStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, signal: AbortSignal) => AsyncIterable<Res>,
 ): handleBidiStreamingCall<Req, Res> {
   return (call) => {
+    const refused = checkClientBuild(call.metadata);
+    if (refused) {
+      call.emit("error", toServiceError(refused, path, ctx));
+      return;
+    }
     const signal = callSignal(call);
     // Iterating a stream destroys it when the loop ends by default; on a duplex
     // call that would also close the response side before results are written.

@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from "node:os";
 import { SERVICES, type ServiceDefinition } from "../src/contract.js";
+import { CONTRACT_HASH } from "../src/gen/contract-hash.js";
 import type { InfoResponse, NodeServer, ObjectInfo } from "../src/gen/ferry/v1/node.js";
 import { PROTOCOL_VERSION, VERSION } from "../src/version.js";
 import { type HandlerContext, unary } from "./handlers.js";
@@ -33,6 +34,7 @@ export function nodeInfo(ctx: HandlerContext, workers: number, startedAt: number
     inFlight: ctx.inFlight.count,
     uptimeSeconds: (performance.now() - startedAt) / 1000,
     runtime: `node ${process.version}`,
+    contract: CONTRACT_HASH,
   };
 }
 

@@ -13,7 +13,8 @@ import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
 import { PROTOCOL_VERSION } from "../src/version.js";
-import { describeFailure } from "./call-scope.js";
+import { checkClientBuild } from "./build-check.js";
+import { describeFailure, toServiceError } from "./call-scope.js";
 import { dispatch } from "./dispatch.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { ObjectHost } from "./object-host.js";
@@ -83,6 +84,11 @@ export function objectsServer(
       },
     ),
     session: (call: ServerDuplexStream<SessionRequest, SessionResponse>) => {
+      const refused = checkClientBuild(call.metadata);
+      if (refused) {
+        call.emit("error", toServiceError(refused, "/ferry.v1.Objects/Session", ctx));
+        return;
+      }
       const session = new ServerSession(call, host, ctx, limits);
       sessions.add(session);
       session.start(() => sessions.delete(session));

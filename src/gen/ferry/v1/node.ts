@@ -57,6 +57,11 @@ export interface InfoResponse {
   uptimeSeconds: number;
   /** Node runtime, e.g. "node v20.20.2". */
   runtime: string;
+  /**
+   * Hash of the compiled ferry.v1 contract the node was built from: a client
+   * built from other .proto files is refused with FAILED_PRECONDITION.
+   */
+  contract: string;
 }
 
 function createBaseInfoRequest(): InfoRequest {
@@ -333,6 +338,7 @@ function createBaseInfoResponse(): InfoResponse {
     inFlight: 0,
     uptimeSeconds: 0,
     runtime: "",
+    contract: "",
   };
 }
 
@@ -367,6 +373,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     }
     if (message.runtime !== "") {
       writer.uint32(82).string(message.runtime);
+    }
+    if (message.contract !== "") {
+      writer.uint32(90).string(message.contract);
     }
     return writer;
   },
@@ -464,6 +473,14 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.runtime = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.contract = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -496,6 +513,7 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         ? globalThis.Number(object.uptime_seconds)
         : 0,
       runtime: isSet(object.runtime) ? globalThis.String(object.runtime) : "",
+      contract: isSet(object.contract) ? globalThis.String(object.contract) : "",
     };
   },
 
@@ -531,6 +549,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.runtime !== "") {
       obj.runtime = message.runtime;
     }
+    if (message.contract !== "") {
+      obj.contract = message.contract;
+    }
     return obj;
   },
 
@@ -549,6 +570,7 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     message.inFlight = object.inFlight ?? 0;
     message.uptimeSeconds = object.uptimeSeconds ?? 0;
     message.runtime = object.runtime ?? "";
+    message.contract = object.contract ?? "";
     return message;
   },
 };
