@@ -1,5 +1,5 @@
 # Thin wrapper over the npm scripts; each target installs what it needs first.
-.PHONY: all install proto build lint typecheck test demo bench python-deps clean
+.PHONY: all install proto build lint typecheck test demo bench python-deps etcd clean
 
 all: build
 
@@ -25,7 +25,11 @@ typecheck: install
 python-deps:
 	bash test/interop/setup.sh
 
-test: build python-deps
+# Debian's etcd-server for the registry tests.
+etcd:
+	bash test/setup-etcd.sh
+
+test: build python-deps etcd
 	npm run lint
 	npm run typecheck
 	npm test

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import { connect } from "../client/connect.js";
+import { connectByName } from "../client/naming.js";
 import type { RemoteCall } from "../client/remote-call.js";
 import { Code } from "../src/code.js";
 import type { ServiceDefinition } from "../src/contract.js";
 import { messageToJson } from "../src/message-json.js";
+import { parseTags } from "../src/node-record.js";
 import { ServerError } from "../src/server-error.js";
 import { parseMs, plain, printJson, readStdin, reportFailure } from "./output.js";
 import { resolveMethod } from "./resolve-method.js";
@@ -11,6 +13,7 @@ import { resolveMethod } from "./resolve-method.js";
 interface CallFlags {
   timeout?: string;
   json?: boolean;
+  where: string[];
 }
 
 /** `ferry call <target> <Service.Method> [json]` */
@@ -20,12 +23,18 @@ export function registerCall(program: Command): void {
     .description("call a method of a node's object; print the JSON result")
     .argument(
       "<target>",
-      "node address (host:port), or ferry://host:port/object.method for an exposed object",
+      "node address (host:port), ferry://host:port/object.method for an exposed object, or ferry+etcd://etcd-host:port/object.method to find it in the registry",
     )
     .argument("[method]", "Service.Method of a typed service, e.g. PrimeChecker.IsPrime")
     .argument("[request...]", 'typed services: the request as JSON ("-" reads stdin); objects: the arguments')
     .option("--timeout <ms>", "deadline of the call in milliseconds", "30000")
     .option("--json", "print one JSON object per line (for scripts)")
+    .option(
+      "--where <key=value>",
+      "with ferry+etcd://: only nodes with this tag; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addHelpText(
       "after",
       `
@@ -43,11 +52,12 @@ Examples:
   $ ferry call 127.0.0.1:50051 Fetcher.Fetch '{"url":"http://127.0.0.1:8080/"}'
   $ echo '[{"n":7},{"n":9}]' | ferry call 127.0.0.1:50051 PrimeChecker.CheckMany
   $ ferry call ferry://127.0.0.1:50051/calc.add 2 3
-  $ ferry call ferry://127.0.0.1:50051/PrimeChecker.isPrime '{"n":"97"}'`,
+  $ ferry call ferry://127.0.0.1:50051/PrimeChecker.isPrime '{"n":"97"}'
+  $ ferry call ferry+etcd://127.0.0.1:2379/calc.add 2 3 --where zone=a`,
     )
     .action(async (target: string, methodName: string | undefined, rest: string[], flags: CallFlags) => {
       try {
-        if (/^ferry:\/\/[^/]+\/./.test(target)) {
+        if (/^ferry(\+etcd)?:\/\/[^/]+\/./.test(target)) {
           await callObject(
             target,
             [methodName, ...rest].filter((a): a is string => a !== undefined),
@@ -105,18 +115,30 @@ async function call(target: string, methodName: string, requestText: string | un
   }
 }
 
-/** `ferry call ferry://host:port/object.method args...` through the object protocol. */
+/**
+ * `ferry call ferry://host:port/object.method args...` through the object
+ * protocol; `ferry+etcd://…` finds a healthy node hosting the object first.
+ */
 async function callObject(uri: string, args: string[], flags: CallFlags): Promise<void> {
-  const match = /^(ferry:\/\/[^/]+)\/(.+)\.([A-Za-z$][\w$]*)$/.exec(uri);
+  const match = /^(ferry(?:\+etcd)?:\/\/[^/]+)\/(.+)\.([A-Za-z$][\w$]*)$/.exec(uri);
   if (!match) {
     throw new ServerError(
       Code.INVALID_ARGUMENT,
-      `expected ferry://host:port/object.method, got ${JSON.stringify(uri)}`,
+      `expected ferry://host:port/object.method or ferry+etcd://host:port/object.method, got ${JSON.stringify(uri)}`,
     );
   }
   const [, base = "", object = "", method = ""] = match;
   const timeoutMs = parseMs(flags.timeout ?? "30000", "--timeout");
-  const node = connect(base);
+  const where = flags.where.length > 0 ? parseTags(flags.where, "--where") : undefined;
+  if (where && !base.startsWith("ferry+etcd:")) {
+    throw new ServerError(
+      Code.INVALID_ARGUMENT,
+      "--where selects registered nodes: use a ferry+etcd:// target",
+    );
+  }
+  const node = base.startsWith("ferry+etcd:")
+    ? await connectByName(`${base}/${object}`, where ? { where } : {})
+    : connect(base);
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once("SIGINT", stop);

@@ -7,6 +7,7 @@ import { registerInfo } from "./info-command.js";
 import { registerLs } from "./ls-command.js";
 import { registerMap } from "./map-command.js";
 import { registerNode } from "./node-command.js";
+import { registerNs } from "./ns-command.js";
 import { registerPi } from "./pi-command.js";
 import { registerPrimes } from "./primes-command.js";
 
@@ -25,5 +26,6 @@ registerPrimes(program);
 registerPi(program);
 registerFetch(program);
 registerMap(program);
+registerNs(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { parseTarget } from "../client/target.js";
 import { createNode } from "../server/create-node.js";
 import { loadObjects } from "../server/load-objects.js";
+import { parseRegistryUrl, parseTags } from "../src/node-record.js";
 import { parseUint64 } from "../src/uint64.js";
 import { parseMs, reportFailure } from "./output.js";
 
@@ -14,7 +16,13 @@ interface NodeFlags {
   exposeStacks?: boolean;
   json?: boolean;
   load: string[];
+  registry?: string;
+  advertise?: string;
+  tag: string[];
+  ttl: string;
 }
+
+const repeat = (value: string, previous: string[]) => [...previous, value];
 
 /** `ferry node` */
 export function registerNode(program: Command): void {
@@ -36,9 +44,13 @@ export function registerNode(program: Command): void {
     .option(
       "--load <module>",
       "expose a module's objects (exports with an `exposed` list of methods); repeatable",
-      (value: string, previous: string[]) => [...previous, value],
+      repeat,
       [] as string[],
     )
+    .option("--registry <url>", "register in etcd (etcd://host:port[,host:port]); env FERRY_REGISTRY")
+    .option("--advertise <host:port>", "address registered for clients (default: the bound one)")
+    .option("--tag <key=value>", "tag clients select nodes by (--where); repeatable", repeat, [] as string[])
+    .option("--ttl <seconds>", "registry lease TTL: how long a crashed node stays listed", "5")
     .addHelpText(
       "after",
       `
@@ -47,7 +59,8 @@ Examples:
   $ ferry node --port 50052 --workers 2
   $ ferry node --host 0.0.0.0 --port 50051  # reachable from other machines
   $ ferry node --port 0 --json              # {"listening":"127.0.0.1:41234",...}
-  $ ferry node --load ./objects.js          # also serve the module's exposed objects`,
+  $ ferry node --load ./objects.js          # also serve the module's exposed objects
+  $ ferry node --host 0.0.0.0 --registry etcd://10.0.0.2:2379 --tag zone=a`,
     )
     .action(async (flags: NodeFlags) => {
       try {
@@ -68,6 +81,16 @@ async function serve(flags: NodeFlags): Promise<void> {
     throw new RangeError(`--workers must be an integer from 1 to 1024, got ${JSON.stringify(flags.workers)}`);
   }
   const graceMs = parseMs(flags.grace, "--grace");
+  const registry = flags.registry ?? process.env.FERRY_REGISTRY;
+  const ttlSeconds = Number(flags.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 3600) {
+    throw new RangeError(
+      `--ttl must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(flags.ttl)}`,
+    );
+  }
+  if (registry !== undefined && registry !== "") parseRegistryUrl(registry);
+  if (flags.advertise !== undefined) parseTarget(flags.advertise);
+  const tags = parseTags(flags.tag, "--tag");
   const node = createNode({
     host: flags.host,
     port,
@@ -77,6 +100,10 @@ async function serve(flags: NodeFlags): Promise<void> {
     maxSamples: flags.maxSamples === undefined ? undefined : parseUint64(flags.maxSamples, "--max-samples"),
     fetch:
       flags.fetchTimeout === undefined ? {} : { timeoutMs: parseMs(flags.fetchTimeout, "--fetch-timeout") },
+    registry: registry === "" ? undefined : registry,
+    advertise: flags.advertise,
+    tags,
+    ttlSeconds,
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
   try {
@@ -88,7 +115,7 @@ async function serve(flags: NodeFlags): Promise<void> {
   }
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ listening: address.target, host: address.host, port: address.port, workers: node.workers, pid: process.pid })}\n`,
+      `${JSON.stringify({ listening: address.target, host: address.host, port: address.port, workers: node.workers, pid: process.pid, ...(node.registration ? { registered: node.registration.registered, key: node.registration.key } : {}) })}\n`,
     );
   } else {
     process.stdout.write(

@@ -1,19 +1,29 @@
 import type { Command } from "commander";
 import { createPool, type Pool } from "../client/pool.js";
+import { parseTags } from "../src/node-record.js";
 import { parseMs } from "./output.js";
 
 /** Flags every pool command takes. */
 export interface PoolFlags {
   nodes?: string;
+  registry?: string;
+  where: string[];
   timeout?: string;
   json?: boolean;
   progress?: boolean;
 }
 
-/** Adds --nodes, --timeout, --json and --no-progress to a pool command. */
+/** Adds --nodes, --registry, --where, --timeout, --json and --no-progress to a pool command. */
 export function poolOptions(command: Command): Command {
   return command
-    .requiredOption("--nodes <list>", "the nodes, comma-separated: host:port,host:port")
+    .option("--nodes <list>", "the nodes, comma-separated: host:port or dns:///name:port (every address)")
+    .option("--registry <url>", "the nodes registered in etcd (etcd://host:port); env FERRY_REGISTRY")
+    .option(
+      "--where <key=value>",
+      "with --registry: only nodes with this tag; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--timeout <ms>", "deadline of each item in milliseconds", "30000")
     .option("--json", "print JSON lines for scripts instead of tables")
     .option("--no-progress", "no progress bar on stderr (it shows only on a terminal anyway)");
@@ -25,8 +35,19 @@ export function poolFrom(flags: PoolFlags): Pool {
     .split(",")
     .map((n) => n.trim())
     .filter((n) => n !== "");
-  if (nodes.length === 0) throw new TypeError("--nodes names no node; give host:port,host:port");
-  return createPool({ nodes, timeoutMs: parseMs(flags.timeout ?? "30000", "--timeout") });
+  const registry =
+    flags.registry ?? (nodes.length === 0 ? process.env.FERRY_REGISTRY : undefined) ?? undefined;
+  if (nodes.length === 0 && (registry === undefined || registry === "")) {
+    throw new TypeError("no nodes: give --nodes host:port,host:port or --registry etcd://host:port");
+  }
+  const where = flags.where.length > 0 ? parseTags(flags.where, "--where") : undefined;
+  if (where && !registry) throw new TypeError("--where selects registered nodes by tag: give --registry too");
+  return createPool({
+    nodes,
+    ...(registry ? { registry } : {}),
+    ...(where ? { where } : {}),
+    timeoutMs: parseMs(flags.timeout ?? "30000", "--timeout"),
+  });
 }
 
 /** Aborts on the first Ctrl-C (in-flight calls are cancelled on their nodes); a second one exits at once. */

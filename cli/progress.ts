@@ -1,4 +1,5 @@
 import type { NodeStats } from "../client/pool-member.js";
+import { formatTable } from "./table.js";
 
 /** How often the progress line is redrawn, in milliseconds. */
 const REDRAW_MS = 100;
@@ -69,14 +70,8 @@ export function summaryTable(stats: NodeStats[], seconds: number, unit = "items"
     String(s.failures),
   ]);
   const header = ["node", "state", "slots", unit, "busy", "failures"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
   const total = stats.reduce((sum, s) => sum + s.items, 0);
-  return [line(header), ...rows.map(line), `${total} ${unit} in ${seconds.toFixed(3)} s`].join("\n");
+  return [...formatTable(header, rows), `${total} ${unit} in ${seconds.toFixed(3)} s`].join("\n");
 }
 
 export function formatSeconds(s: number): string {

@@ -10,7 +10,12 @@ import type { BatchOutcome } from "./session.js";
 
 /** What a run needs from its pool. */
 export interface RunHost {
+  /** The nodes now; the list changes as nodes join and leave. */
   readonly members: readonly PoolMember[];
+  /** The node list is not known yet (a registry or DNS name has not answered). */
+  readonly resolving: boolean;
+  /** The error for a map with no node at all. */
+  noNodes(): RemoteError;
   readonly defaultTimeoutMs: number;
   /** The run has started (`true`) or ended (`false`): the pool watches running ones. */
   track(run: MapRun, active: boolean): void;
@@ -232,7 +237,7 @@ export class MapRun {
    * not take a whole burst of work that the others could share.
    */
   #warmUp(): boolean {
-    let settled = true;
+    let settled = !this.#host.resolving;
     for (const member of this.#host.members) {
       if (member.state === "connecting") settled = false;
       else if (member.state === "up") {
@@ -609,6 +614,10 @@ export class MapRun {
       }
     }
     const members = this.#host.members;
+    if (members.length === 0) {
+      if (!this.#host.resolving) this.#fail(this.#host.noNodes());
+      return;
+    }
     let waiting = false;
     const reasons: RemoteError[] = [];
     for (const member of members) {

@@ -8,19 +8,32 @@ import { MapRun, type RunHost } from "./map-run.js";
 
 export type { PoolInput } from "./map-options.js";
 
-import { type NodeStats, PoolMember } from "./pool-member.js";
+import { DNS_REFRESH_MS, DnsResolver } from "./dns-resolver.js";
+import { EtcdResolver } from "./etcd-resolver.js";
+import { Membership } from "./membership.js";
+import type { NodeStats } from "./pool-member.js";
 import { type PoolMethod, poolMethod } from "./pool-method.js";
 import { splitEstimatePi, splitIsPrime } from "./pool-split.js";
 import { RemoteError } from "./remote-error.js";
+import { type Resolver, StaticResolver } from "./resolver.js";
 import type { RequestInput } from "./service-client.js";
 import { parseTarget } from "./target.js";
 
 /** Options of {@link createPool}. */
 export interface PoolOptions {
-  /** The nodes: `host:port` or `ferry://host:port`. */
-  nodes: readonly string[];
+  /**
+   * The nodes: `host:port`, `ferry://host:port`, or `dns:///name:port` for
+   * every address of a name (re-resolved every few seconds).
+   */
+  nodes?: readonly string[];
+  /** The nodes registered in this etcd (`etcd://host:port`), followed live. */
+  registry?: string;
+  /** With `registry`: only nodes carrying every one of these tags. */
+  where?: Record<string, string>;
   /** Deadline of each item when a map gives none. Default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
+  /** How often `dns:///` names are resolved again, in milliseconds. Default {@link DNS_REFRESH_MS}. */
+  dnsRefreshMs?: number;
 }
 
 /** Options that put each failed item's RemoteError in its place instead of failing the map. */
@@ -46,34 +59,58 @@ const TICK_MS = 200;
  * ```
  */
 export class Pool implements AsyncDisposable {
-  readonly #members: PoolMember[];
+  readonly #membership: Membership;
   readonly #host: RunHost;
   readonly #runs = new Set<MapRun>();
   #ticker: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: PoolOptions) {
-    const nodes = options?.nodes;
-    if (!Array.isArray(nodes) || nodes.length === 0) {
-      throw new TypeError("a pool needs at least one node address, e.g. createPool(['127.0.0.1:50051'])");
+    const nodes = options?.nodes ?? [];
+    if (!Array.isArray(nodes)) throw new TypeError("nodes must be an array of node addresses");
+    if (nodes.length === 0 && options?.registry === undefined) {
+      throw new TypeError(
+        "a pool needs nodes or a registry, e.g. createPool(['127.0.0.1:50051']) or createPool({ registry: 'etcd://127.0.0.1:2379' })",
+      );
+    }
+    if (options.where !== undefined && options.registry === undefined) {
+      throw new TypeError("where selects nodes by their registered tags: give a registry too");
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!(timeoutMs > 0))
       throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
-    const targets = nodes.map((node) => parseTarget(node));
+    const dnsRefreshMs = options.dnsRefreshMs ?? DNS_REFRESH_MS;
+    if (!(dnsRefreshMs >= 10)) {
+      throw new RangeError(`dnsRefreshMs must be at least 10, got ${options.dnsRefreshMs}`);
+    }
+    const resolvers: Resolver[] = [];
+    const fixed: string[] = [];
     const seen = new Set<string>();
-    for (const target of targets) {
+    for (const node of nodes) {
+      const target = parseTarget(node);
       if (seen.has(target)) throw new TypeError(`node ${target} is listed twice`);
       seen.add(target);
+      if (target.startsWith("dns:")) resolvers.push(new DnsResolver(target, dnsRefreshMs));
+      else fixed.push(target);
     }
-    const changed = () => {
-      for (const run of this.#runs) run.membersChanged();
-    };
-    this.#members = targets.map((target) => new PoolMember(target, timeoutMs, changed));
+    if (fixed.length > 0) resolvers.unshift(new StaticResolver(fixed));
+    if (options.registry !== undefined) {
+      resolvers.push(new EtcdResolver(options.registry, { where: options.where }));
+    }
     const runs = this.#runs;
+    this.#membership = new Membership(resolvers, timeoutMs, () => {
+      for (const run of runs) run.membersChanged();
+    });
+    const membership = this.#membership;
     const pool = this;
     this.#host = {
-      members: this.#members,
+      get members() {
+        return membership.members;
+      },
+      get resolving() {
+        return membership.resolving;
+      },
+      noNodes: () => membership.noNodes(),
       defaultTimeoutMs: timeoutMs,
       track(run, active) {
         if (active) runs.add(run);
@@ -83,19 +120,23 @@ export class Pool implements AsyncDisposable {
     };
   }
 
-  /** Node addresses, as dialed. */
+  /** Node addresses now, as dialed. */
   get nodes(): string[] {
-    return this.#members.map((m) => m.target);
+    return this.#membership.members.map((m) => m.target);
   }
 
   /** Each node's state, slots and what it has done for this pool. */
   stats(): NodeStats[] {
-    return this.#members.map((m) => m.stats());
+    return this.#membership.members.map((m) => m.stats());
   }
 
-  /** Resolves once every node has answered Node.Info or failed to (at most about a second). */
+  /**
+   * Resolves once the node list is known and every node on it has answered
+   * Node.Info or failed to (at most about a second more).
+   */
   async ready(): Promise<void> {
-    await Promise.all(this.#members.map((m) => m.connected));
+    await this.#membership.resolved;
+    await Promise.all(this.#membership.members.map((m) => m.connected));
   }
 
   /**
@@ -121,7 +162,7 @@ export class Pool implements AsyncDisposable {
 
   /** Worker slots across the nodes that are up (after they have answered Node.Info). */
   get slots(): number {
-    return this.#members.reduce((sum, m) => sum + (m.state === "up" ? m.slots : 0), 0);
+    return this.#membership.members.reduce((sum, m) => sum + (m.state === "up" ? m.slots : 0), 0);
   }
 
   /**
@@ -287,7 +328,7 @@ export class Pool implements AsyncDisposable {
     const closed = new RemoteError(Code.CANCELLED, "the pool was closed");
     for (const run of [...this.#runs]) run.cancel(closed);
     clearInterval(this.#ticker);
-    for (const member of this.#members) member.close();
+    this.#membership.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -377,9 +418,10 @@ export class Pool implements AsyncDisposable {
 }
 
 /**
- * A pool over a list of nodes (`["10.0.0.5:50051", …]`), or options with
- * `nodes` and a default item deadline. Nodes are dialed at once; each joins
- * when it answers Node.Info.
+ * A pool over a list of nodes (`["10.0.0.5:50051", "dns:///ferry.svc:50051"]`),
+ * or options: `nodes`, `registry` (etcd, followed live) with `where` tags, and
+ * a default item deadline. Nodes are dialed at once; each joins when it
+ * answers Node.Info.
  */
 export function createPool(nodes: readonly string[] | PoolOptions): Pool {
   return new Pool(Array.isArray(nodes) ? { nodes } : (nodes as PoolOptions));

@@ -1,10 +1,13 @@
+import { hostname, networkInterfaces } from "node:os";
 import { dirname } from "node:path";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
 import type { Agent } from "undici";
+import { LOCAL_BUILD } from "../src/build-identity.js";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
+import type { NodeRecord } from "../src/node-record.js";
 import { exposeComputeObjects } from "./compute-objects.js";
 import type { ExposeOptions } from "./exposure.js";
 import { createFetchAgent, DEFAULT_FETCH_LIMITS } from "./fetcher/fetch-page.js";
@@ -15,6 +18,7 @@ import { ObjectHost } from "./object-host.js";
 import { objectsServer } from "./objects-service.js";
 import { DEFAULT_MAX_SAMPLES, piEstimatorServer } from "./pi-estimator.js";
 import { primeCheckerServer } from "./prime-checker.js";
+import { Registration } from "./registration.js";
 import { DEFAULT_SESSION_LIMITS, type ServerSession, type SessionLimits } from "./session.js";
 import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
 
@@ -38,6 +42,18 @@ export interface NodeOptions extends WorkerPoolOptions {
   log?: (line: string) => void;
   /** Limits of client sessions; unset ones keep their defaults. */
   session?: Partial<SessionLimits>;
+  /** Register in this etcd (`etcd://host:port[,host:port…]`) once listening; see {@link Registration}. */
+  registry?: string;
+  /**
+   * host:port other machines reach the node by, as registered. Default: the
+   * bound address, or for a wildcard bind (0.0.0.0, ::) the machine's first
+   * non-loopback IPv4 address.
+   */
+  advertise?: string;
+  /** Tags clients select nodes by (`where`), e.g. `{ zone: "a" }`. */
+  tags?: Record<string, string>;
+  /** Lease TTL of the registration, in seconds. Default 5. */
+  ttlSeconds?: number;
 }
 
 /** The address a node listens on. */
@@ -74,6 +90,8 @@ export class FerryNode {
   readonly #sessions = new Set<ServerSession>();
   #address: NodeAddress | undefined;
   #closing: Promise<void> | undefined;
+  #registration: Registration | undefined;
+  readonly #since = new Date().toISOString();
 
   constructor(options: NodeOptions = {}) {
     this.#options = options;
@@ -122,6 +140,7 @@ export class FerryNode {
    */
   expose(name: string, target: object, options: ExposeOptions): this {
     this.#host.expose(name, target, options);
+    this.#registration?.update();
     return this;
   }
 
@@ -140,8 +159,43 @@ export class FerryNode {
     return this.#address;
   }
 
-  /** Binds and starts serving; resolves with the bound address (the real port when port was 0). */
-  listen(): Promise<NodeAddress> {
+  /** Its entry in the registry, when `registry` was given and listen() has resolved. */
+  get registration(): Registration | undefined {
+    return this.#registration;
+  }
+
+  /**
+   * Binds and starts serving; resolves with the bound address (the real port
+   * when port was 0). With `registry`, it then registers (waiting for the
+   * first attempt only: a node serves whether etcd answers or not).
+   */
+  async listen(): Promise<NodeAddress> {
+    const address = await this.#bind();
+    if (this.#options.registry !== undefined) {
+      const advertise = this.#options.advertise ?? advertisedAddress(address);
+      const record = (): NodeRecord => ({
+        address: advertise,
+        slots: this.#pool.size,
+        objects: this.#host.names(),
+        tags: this.#options.tags ?? {},
+        version: LOCAL_BUILD.version,
+        protocol: LOCAL_BUILD.protocol,
+        contract: LOCAL_BUILD.contract,
+        hostname: hostname(),
+        pid: process.pid,
+        since: this.#since,
+      });
+      this.#registration = new Registration(
+        { registry: this.#options.registry, ttlSeconds: this.#options.ttlSeconds, log: this.#ctx.log },
+        record,
+      );
+      this.#registration.start();
+      await this.#registration.first;
+    }
+    return address;
+  }
+
+  #bind(): Promise<NodeAddress> {
     const host = this.#options.host ?? "127.0.0.1";
     const port = this.#options.port ?? 50051;
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -168,6 +222,8 @@ export class FerryNode {
   shutdown(graceMs = this.#options.graceMs ?? DEFAULT_GRACE_MS): Promise<void> {
     this.#closing ??= (async () => {
       this.#health.setStatus("", "NOT_SERVING");
+      // Out of the registry first, so pools stop sending it work.
+      await this.#registration?.stop();
       const drained = new Promise<void>((resolve) => this.#server.tryShutdown(() => resolve()));
       // Sessions are long-lived streams: ask them to end once their calls answer.
       for (const session of this.#sessions) session.drain();
@@ -188,6 +244,18 @@ export class FerryNode {
     this.#server.forceShutdown();
     return this.shutdown(0);
   }
+}
+
+/** The address to register for a node bound to `address`. */
+function advertisedAddress(address: NodeAddress): string {
+  const wildcard = address.host === "0.0.0.0" || address.host === "::" || address.host === "[::]";
+  if (!wildcard) return address.target;
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      if (entry.family === "IPv4" && !entry.internal) return `${entry.address}:${address.port}`;
+    }
+  }
+  return `${hostname()}:${address.port}`;
 }
 
 /**

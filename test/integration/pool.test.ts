@@ -271,7 +271,16 @@ describe("a pool over two nodes", () => {
     await assert.rejects(pool.map("work.square", 42 as never), /items must be an array, an iterable/);
     const iterator = pool.imap("work.square", [1], { chunkSize: 1.5 });
     await assert.rejects(iterator.next(), /chunkSize/);
-    assert.throws(() => createPool([]), /at least one node/);
+    assert.throws(() => createPool([]), /a pool needs nodes or a registry/);
+    assert.throws(() => createPool({ nodes: [a.target], where: { zone: "a" } }), /give a registry too/);
+    assert.throws(
+      () => createPool({ registry: "http://127.0.0.1:2379" }),
+      /registry must be etcd:\/\/host:port/,
+    );
+    assert.throws(
+      () => createPool(["dns://8.8.8.8/ferry.test:50051"]),
+      /DNS server in the target is not supported/,
+    );
     assert.throws(() => createPool(["nonsense"]), /not host:port/);
     assert.throws(() => createPool(["127.0.0.1:99999"]), /port from 1 to 65535/);
     assert.throws(() => createPool([a.target, `ferry://${a.target}`]), /listed twice/);
@@ -449,7 +458,9 @@ describe("a pool losing nodes", () => {
         assert.equal(err.code, Code.FAILED_PRECONDITION, err.message);
         assert.match(
           err.message,
-          new RegExp(`127.0.0.1:${port} speaks ferry protocol 99 .*this client speaks 1`),
+          new RegExp(
+            `127.0.0.1:${port} runs ferry .* \\(protocol 99, .*\\) and this client ferry .*protocol 1,`,
+          ),
         );
         return true;
       });
