@@ -6,7 +6,9 @@
  * and createPool() fans calls out across many nodes.
  */
 export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
+export { DNS_REFRESH_MS } from "./client/dns-resolver.js";
 export type { Completion, MapOptions } from "./client/map-options.js";
+export { connectByName, type LookupOptions, listNodes, lookup } from "./client/naming.js";
 export { createPool, Pool, type PoolInput, type PoolOptions, type ReturnErrors } from "./client/pool.js";
 export type { MemberState, NodeStats } from "./client/pool-member.js";
 export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";
@@ -28,13 +30,16 @@ export type { FetcherLimits } from "./server/fetcher.js";
 export { loadObjects } from "./server/load-objects.js";
 export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
 export { byReference } from "./server/references.js";
+export { DEFAULT_TTL_SECONDS, Registration } from "./server/registration.js";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./server/session.js";
+export { type BuildIdentity, LOCAL_BUILD } from "./src/build-identity.js";
 export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
 export { Code } from "./src/code.js";
 export { FetcherService as Fetcher, FetchFailure } from "./src/gen/ferry/v1/fetch.js";
 export { NodeService as Node } from "./src/gen/ferry/v1/node.js";
 export { PiEstimatorService as PiEstimator } from "./src/gen/ferry/v1/pi.js";
 export { PrimeCheckerService as PrimeChecker, PrimeMethod } from "./src/gen/ferry/v1/prime.js";
+export type { NodeRecord } from "./src/node-record.js";
 export { ServerError } from "./src/server-error.js";
 export { VALUE_LIMITS, type ValueLimits } from "./src/value-limits.js";
 export { PROTOCOL_VERSION, VERSION } from "./src/version.js";

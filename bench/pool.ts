@@ -3,7 +3,7 @@
  * worker each, separate processes) side by side with the same work on one
  * node of one worker, in this one run. Figures, not pass/fail.
  *
- * `tsx bench/pool.ts [primes|pi|tiny|fetch|lazy|faults]` runs one part.
+ * `tsx bench/pool.ts [primes|pi|tiny|fetch|lazy|faults|registry]` runs one part.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { createPool, Fetcher, type Pool, PrimeChecker } from "../dist/index.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
 import { largestFirst } from "../src/largest-first.js";
+import { EtcdServer } from "../test/etcd-server.js";
 import { POOL_FIXTURE, startNode, stopNode } from "./nodes.js";
 
 const ROUNDS = 5;
@@ -240,7 +241,62 @@ async function faults(): Promise<void> {
   }
 }
 
-const parts: Record<string, () => Promise<void>> = { primes, pi, tiny, fetch: fetches, lazy, faults };
+/** The registry is consulted for membership only: a pool over etcd calls as fast as one over a list. */
+async function registry(): Promise<void> {
+  console.log("\n== A pool over etcd vs the same two nodes listed (registry overhead on the data path)");
+  const etcd = new EtcdServer();
+  await etcd.start();
+  const flags = ["--load", POOL_FIXTURE, "--registry", etcd.url];
+  const nodes = [await startNode(1, flags), await startNode(1, flags)];
+  let started = performance.now();
+  const viaEtcd = createPool({ registry: etcd.url });
+  await viaEtcd.ready();
+  const readyMs = performance.now() - started;
+  const listed = createPool(nodes.map((n) => n.target));
+  await listed.ready();
+  const items = Array.from({ length: 1_000_000 }, (_, i) => i);
+  const rates: [number[], number[]] = [[], []];
+  const latency: [number[], number[]] = [[], []];
+  for (let round = 0; round < 4; round++) {
+    // Alternating which goes first, so neither gains from a warmer machine.
+    const order: [0 | 1, Pool][] = [
+      [0, viaEtcd],
+      [1, listed],
+    ];
+    if (round % 2 === 1) order.reverse();
+    for (const [i, pool] of order) {
+      started = performance.now();
+      await pool.map("Work.square", items);
+      rates[i].push(items.length / seconds(started));
+      started = performance.now();
+      for (let k = 0; k < 1000; k++) await pool.submit("Work.square", [k]);
+      latency[i].push((performance.now() - started) / 1000);
+    }
+  }
+  const [etcdRate, listRate] = [median(rates[0]), median(rates[1])];
+  const [etcdMs, listMs] = [median(latency[0]), median(latency[1])];
+  console.log(`  pool.ready() through etcd: ${readyMs.toFixed(0)} ms (read, watch, Node.Info of each node)`);
+  console.log(
+    `  1,000,000 trivial calls: etcd ${Math.round(etcdRate).toLocaleString("en")} items/s, list ${Math.round(listRate).toLocaleString("en")} items/s: ${(etcdRate / listRate).toFixed(2)}x`,
+  );
+  console.log(
+    `  pool.submit, sequential: etcd ${(etcdMs * 1000).toFixed(0)} us, list ${(listMs * 1000).toFixed(0)} us per call: ${(etcdMs / listMs).toFixed(2)}x`,
+  );
+  viaEtcd.close();
+  listed.close();
+  for (const n of nodes) await stopNode(n.child);
+  await etcd.remove();
+}
+
+const parts: Record<string, () => Promise<void>> = {
+  primes,
+  pi,
+  tiny,
+  fetch: fetches,
+  lazy,
+  faults,
+  registry,
+};
 const only = process.argv[2];
 if (only !== undefined && !(only in parts)) {
   console.error(`unknown part ${only}; parts: ${Object.keys(parts).join(", ")}`);

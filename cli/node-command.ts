@@ -115,7 +115,20 @@ async function serve(flags: NodeFlags): Promise<void> {
   }
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ listening: address.target, host: address.host, port: address.port, workers: node.workers, pid: process.pid, ...(node.registration ? { registered: node.registration.registered, key: node.registration.key } : {}) })}\n`,
+      `${JSON.stringify({
+        listening: address.target,
+        host: address.host,
+        port: address.port,
+        workers: node.workers,
+        pid: process.pid,
+        ...(node.registration
+          ? {
+              advertised: node.registration.address,
+              registered: node.registration.registered,
+              key: node.registration.key,
+            }
+          : {}),
+      })}\n`,
     );
   } else {
     process.stdout.write(

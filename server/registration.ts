@@ -67,6 +67,11 @@ export class Registration {
     });
   }
 
+  /** The address registered for clients. */
+  get address(): string {
+    return this.#key.slice(REGISTRY_PREFIX.length);
+  }
+
   /** The key the node's record is under. */
   get key(): string {
     return this.#key;

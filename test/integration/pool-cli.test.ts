@@ -162,7 +162,7 @@ test("ferry fetch fetches through the nodes and reports failures in place", asyn
 
 test("pool commands refuse bad input with one line and a non-zero exit", async () => {
   const cases: [string[], RegExp][] = [
-    [["primes", "--nodes", ""], /--nodes names no node/],
+    [["primes", "--nodes", ""], /no nodes: give --nodes host:port,host:port or --registry/],
     [["primes", "--nodes", "nonsense"], /not host:port/],
     [["primes", "--nodes", `${nodes[0]},${nodes[0]}`], /listed twice/],
     [["primes", "--nodes", nodes.join(","), "--method", "guess"], /--method must be/],
