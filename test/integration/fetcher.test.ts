@@ -7,10 +7,12 @@ import { RemoteError } from "../../client/remote-error.js";
 import type { FerryNode } from "../../server/create-node.js";
 import { Code } from "../../src/code.js";
 import { FetchFailure } from "../../src/gen/ferry/v1/fetch.js";
-import { startNode } from "../helpers.js";
+import { defer, startNode } from "../helpers.js";
 
 let pages: Server;
 let base: string;
+/** Resolved when the page server sees a request to /held, and when that request's connection closes. */
+let held = { arrived: defer(), closed: defer() };
 const sockets = new Set<Socket>();
 let node: FerryNode;
 let conn: NodeConnection;
@@ -52,6 +54,11 @@ before(async () => {
       }
       case "/slow":
         // Never answers; the fetch's time limit must end it.
+        return;
+      case "/held":
+        // Never answers; the caller cancels.
+        held.arrived.resolve();
+        req.socket.once("close", () => held.closed.resolve());
         return;
       default:
         res.writeHead(404, { "content-type": "text/html" });
@@ -134,6 +141,17 @@ test("fetch failures map to status codes and the node keeps serving", async () =
     expectCode(Code.INVALID_ARGUMENT, /timeoutMs: must be at most 60000/),
   );
   assert.equal((await conn.fetcher.fetch({ url: `${base}/page` })).status, 200);
+});
+
+test("cancelling a fetch closes its request on the page server; the node keeps serving", async () => {
+  held = { arrived: defer(), closed: defer() };
+  const controller = new AbortController();
+  const call = conn.fetcher.fetch({ url: `${base}/held` }, { signal: controller.signal });
+  await held.arrived.promise;
+  controller.abort();
+  await assert.rejects(call, (err: unknown) => err instanceof Error && /abort|cancel/i.test(String(err)));
+  await held.closed.promise;
+  assert.equal((await conn.fetcher.fetch({ url: `${base}/redirect` })).title, "Fish & Chips — café");
 });
 
 test("FetchMany streams every URL's result, failures in place", async () => {
