@@ -14,6 +14,7 @@ export type { MemberState, NodeStats } from "./client/pool-member.js";
 export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";
 export { RemoteCall } from "./client/remote-call.js";
 export { RemoteError } from "./client/remote-error.js";
+export type { SecurityOptions } from "./client/security.js";
 export type { RequestInput, RequestStream, ServiceClient } from "./client/service-client.js";
 export { type CallContext, currentCall } from "./server/call-context.js";
 export {
@@ -32,6 +33,7 @@ export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
 export { byReference } from "./server/references.js";
 export { DEFAULT_TTL_SECONDS, Registration } from "./server/registration.js";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./server/session.js";
+export { DEFAULT_TLS_RELOAD_MS, type NodeTlsOptions } from "./server/tls.js";
 export { type BuildIdentity, LOCAL_BUILD } from "./src/build-identity.js";
 export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
 export { Code } from "./src/code.js";

@@ -8,45 +8,10 @@ import { protoPath as healthProtoPath } from "grpc-health-check";
 import { connect, PrimeMethod } from "../dist/index.js";
 import { NodeClient } from "../dist/src/gen/ferry/v1/node.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
+import { type Figures, fmt, measure, medianFigures as median } from "./measure.js";
 import { FIXTURE, startNode, stopNode } from "./nodes.js";
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-interface Figures {
-  rate: number;
-  p50: number;
-  p99: number;
-}
-
-/** Runs `total` calls with `concurrency` in flight; latency in µs. */
-async function measure(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<Figures> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t = performance.now();
-        await fn();
-        latencies.push((performance.now() - t) * 1000);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rate: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-}
-
 const ROUNDS = 7;
-
-function median(runs: Figures[]): Figures {
-  return [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)] as Figures;
-}
-
-const fmt = (f: Figures) =>
-  `${Math.round(f.rate).toString().padStart(6)} calls/s  p50 ${f.p50.toFixed(0).padStart(5)} µs  p99 ${f.p99.toFixed(0).padStart(5)} µs`;
 
 async function proxyVsRaw(): Promise<void> {
   console.log("== Typed proxy vs raw grpc-js, unary Node.Info (node in its own process, 2 workers)");

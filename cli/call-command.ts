@@ -9,8 +9,9 @@ import { parseTags } from "../src/node-record.js";
 import { ServerError } from "../src/server-error.js";
 import { parseMs, plain, printJson, readStdin, reportFailure } from "./output.js";
 import { resolveMethod } from "./resolve-method.js";
+import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
-interface CallFlags {
+interface CallFlags extends SecurityFlags {
   timeout?: string;
   json?: boolean;
   where: string[];
@@ -18,8 +19,7 @@ interface CallFlags {
 
 /** `ferry call <target> <Service.Method> [json]` */
 export function registerCall(program: Command): void {
-  program
-    .command("call")
+  securityOptions(program.command("call"))
     .description("call a method of a node's object; print the JSON result")
     .argument(
       "<target>",
@@ -90,7 +90,7 @@ async function call(target: string, methodName: string, requestText: string | un
   const fromStdin = requestText === "-" || (requestText === undefined && method.definition.requestStream);
   const text = fromStdin ? await readStdin() : (requestText ?? "{}");
   const requests = parseRequests(text, method.definition.requestStream);
-  const node = connect(target);
+  const node = connect(target, securityFrom(flags));
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once("SIGINT", stop);
@@ -137,8 +137,8 @@ async function callObject(uri: string, args: string[], flags: CallFlags): Promis
     );
   }
   const node = base.startsWith("ferry+etcd:")
-    ? await connectByName(`${base}/${object}`, where ? { where } : {})
-    : connect(base);
+    ? await connectByName(`${base}/${object}`, { ...securityFrom(flags), ...(where ? { where } : {}) })
+    : connect(base, securityFrom(flags));
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once("SIGINT", stop);

@@ -2,11 +2,11 @@ import type { Command } from "commander";
 import { connect } from "../client/connect.js";
 import { messageToJson } from "../src/message-json.js";
 import { parseMs, printJson, reportFailure } from "./output.js";
+import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
 /** `ferry info <target>` */
 export function registerInfo(program: Command): void {
-  program
-    .command("info")
+  securityOptions(program.command("info"))
     .description("show what a node runs on and hosts: host, version, cores, workers, objects, load")
     .argument("<target>", "node address, host:port or ferry://host:port")
     .option("--timeout <ms>", "deadline of the call in milliseconds", "5000")
@@ -15,10 +15,10 @@ export function registerInfo(program: Command): void {
       "after",
       "\nExamples:\n  $ ferry info 127.0.0.1:50051\n  $ ferry info 127.0.0.1:50051 --json",
     )
-    .action(async (target: string, flags: { timeout: string; json?: boolean }) => {
+    .action(async (target: string, flags: { timeout: string; json?: boolean } & SecurityFlags) => {
       const node = (() => {
         try {
-          return connect(target);
+          return connect(target, securityFrom(flags));
         } catch (err) {
           reportFailure(err);
           return undefined;

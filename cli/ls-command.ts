@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { connect } from "../client/connect.js";
 import { InstanceMode, ObjectsService } from "../src/gen/ferry/v1/objects.js";
 import { parseMs, printJson, reportFailure } from "./output.js";
+import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
 const MODES: Record<number, string> = {
   [InstanceMode.INSTANCE_MODE_SINGLE]: "single",
@@ -11,8 +12,7 @@ const MODES: Record<number, string> = {
 
 /** `ferry ls <target>` */
 export function registerLs(program: Command): void {
-  program
-    .command("ls")
+  securityOptions(program.command("ls"))
     .description("list a node's exposed objects, their methods and instance modes")
     .argument("<target>", "node address, host:port or ferry://host:port")
     .option("--timeout <ms>", "deadline of the call in milliseconds", "5000")
@@ -21,10 +21,10 @@ export function registerLs(program: Command): void {
       "after",
       "\nMethods marked * stream their results; ! are oneway.\n\nExamples:\n  $ ferry ls 127.0.0.1:50051\n  $ ferry ls 127.0.0.1:50051 --json",
     )
-    .action(async (target: string, flags: { timeout: string; json?: boolean }) => {
+    .action(async (target: string, flags: { timeout: string; json?: boolean } & SecurityFlags) => {
       let node: ReturnType<typeof connect> | undefined;
       try {
-        node = connect(target);
+        node = connect(target, securityFrom(flags));
         const { objects } = await node
           .service(ObjectsService)
           .describe({}, { timeoutMs: parseMs(flags.timeout, "--timeout") });

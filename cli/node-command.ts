@@ -5,6 +5,7 @@ import { loadObjects } from "../server/load-objects.js";
 import { parseRegistryUrl, parseTags } from "../src/node-record.js";
 import { parseUint64 } from "../src/uint64.js";
 import { parseMs, reportFailure } from "./output.js";
+import { readToken } from "./security-flags.js";
 
 interface NodeFlags {
   host: string;
@@ -20,6 +21,10 @@ interface NodeFlags {
   advertise?: string;
   tag: string[];
   ttl: string;
+  tls?: string;
+  clientCa?: string;
+  tokenFile?: string;
+  insecure?: boolean;
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];
@@ -51,6 +56,16 @@ export function registerNode(program: Command): void {
     .option("--advertise <host:port>", "address registered for clients (default: the bound one)")
     .option("--tag <key=value>", "tag clients select nodes by (--where); repeatable", repeat, [] as string[])
     .option("--ttl <seconds>", "registry lease TTL: how long a crashed node stays listed", "5")
+    .option(
+      "--tls <prefix>",
+      "serve TLS with certificate <prefix>.pem and key <prefix>-key.pem (reread every minute)",
+    )
+    .option("--client-ca <file>", "mutual TLS: admit only clients with a certificate signed by this CA")
+    .option(
+      "--token-file <file>",
+      "require this shared token on every call but health (default: FERRY_TOKEN)",
+    )
+    .option("--insecure", "allow a non-loopback --host with neither TLS nor a token (trusted networks only)")
     .addHelpText(
       "after",
       `
@@ -91,6 +106,9 @@ async function serve(flags: NodeFlags): Promise<void> {
   if (registry !== undefined && registry !== "") parseRegistryUrl(registry);
   if (flags.advertise !== undefined) parseTarget(flags.advertise);
   const tags = parseTags(flags.tag, "--tag");
+  if (flags.clientCa !== undefined && flags.tls === undefined) {
+    throw new TypeError("--client-ca (mutual TLS) needs --tls: the node's own certificate");
+  }
   const node = createNode({
     host: flags.host,
     port,
@@ -101,6 +119,11 @@ async function serve(flags: NodeFlags): Promise<void> {
     fetch:
       flags.fetchTimeout === undefined ? {} : { timeoutMs: parseMs(flags.fetchTimeout, "--fetch-timeout") },
     registry: registry === "" ? undefined : registry,
+    ...(flags.tls !== undefined
+      ? { tls: { cert: `${flags.tls}.pem`, key: `${flags.tls}-key.pem`, clientCa: flags.clientCa } }
+      : {}),
+    token: readToken(flags.tokenFile),
+    insecure: flags.insecure === true,
     advertise: flags.advertise,
     tags,
     ttlSeconds,

@@ -2,9 +2,10 @@ import type { Command } from "commander";
 import { createPool, type Pool } from "../client/pool.js";
 import { parseTags } from "../src/node-record.js";
 import { parseMs } from "./output.js";
+import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
 /** Flags every pool command takes. */
-export interface PoolFlags {
+export interface PoolFlags extends SecurityFlags {
   nodes?: string;
   registry?: string;
   where: string[];
@@ -15,7 +16,7 @@ export interface PoolFlags {
 
 /** Adds --nodes, --registry, --where, --timeout, --json and --no-progress to a pool command. */
 export function poolOptions(command: Command): Command {
-  return command
+  return securityOptions(command)
     .option("--nodes <list>", "the nodes, comma-separated: host:port or dns:///name:port (every address)")
     .option("--registry <url>", "the nodes registered in etcd (etcd://host:port); env FERRY_REGISTRY")
     .option(
@@ -47,6 +48,7 @@ export function poolFrom(flags: PoolFlags): Pool {
     ...(registry ? { registry } : {}),
     ...(where ? { where } : {}),
     timeoutMs: parseMs(flags.timeout ?? "30000", "--timeout"),
+    ...securityFrom(flags),
   });
 }
 

@@ -1,4 +1,5 @@
-import { Client, type ClientOptions, credentials } from "@grpc/grpc-js";
+import { Client, type ClientOptions, type Metadata } from "@grpc/grpc-js";
+import { INSECURE, type Security } from "./security.js";
 
 interface SharedChannel {
   client: Client;
@@ -11,18 +12,20 @@ const channels = new Map<string, SharedChannel>();
 export const DEFAULT_CLIENT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * One gRPC channel per target, shared by every connect() to it: one HTTP/2
- * connection carries all services' calls. The channel closes when its last
- * user releases it.
+ * One gRPC channel per target (and security setting), shared by every
+ * connect() to it: one HTTP/2 connection carries all services' calls. The
+ * channel closes when its last user releases it. `metadata` makes each
+ * call's headers (build, and the token when there is one).
  */
 export function acquireChannel(
   target: string,
   options: ClientOptions = {},
-): { client: Client; release: () => void } {
-  const key = `${target}\u0000${JSON.stringify(options)}`;
+  security: Security = INSECURE,
+): { client: Client; release: () => void; metadata: () => Metadata } {
+  const key = `${target}\u0000${JSON.stringify(options)}\u0000${security.key}`;
   let shared = channels.get(key);
   if (!shared) {
-    const client = new Client(target, credentials.createInsecure(), {
+    const client = new Client(target, security.credentials, {
       "grpc.max_receive_message_length": DEFAULT_CLIENT_MAX_MESSAGE_BYTES,
       ...options,
     });
@@ -34,6 +37,7 @@ export function acquireChannel(
   const entry = shared;
   return {
     client: entry.client,
+    metadata: security.metadata,
     release: () => {
       if (released) return;
       released = true;

@@ -1,15 +1,16 @@
-import type { Client } from "@grpc/grpc-js";
+import type { Client, Metadata } from "@grpc/grpc-js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { SERVICES, type ServiceDefinition } from "../src/contract.js";
 import { acquireChannel } from "./channel.js";
 import { ClientRefs } from "./client-refs.js";
 import { createProxy, type Remote, refOfProxy } from "./proxy.js";
+import { clientSecurity, type SecurityOptions } from "./security.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
 import { ClientSession } from "./session.js";
 import { parseObjectUri } from "./target.js";
 
 /** Options of {@link connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions extends SecurityOptions {
   /** Deadline of calls that give no `timeoutMs`. Default {@link DEFAULT_TIMEOUT_MS}. */
   defaultTimeoutMs?: number;
   /** Largest message accepted from the node, in bytes. Default 4 MiB. */
@@ -28,6 +29,7 @@ export class NodeConnection implements AsyncDisposable {
   readonly #defaultTimeoutMs: number;
   readonly #services = new Map<ServiceDefinition, unknown>();
   readonly #object: string | undefined;
+  readonly #metadata: () => Metadata;
   #session: ClientSession | undefined;
   #closed = false;
 
@@ -43,9 +45,14 @@ export class NodeConnection implements AsyncDisposable {
       options.maxMessageBytes === undefined
         ? {}
         : { "grpc.max_receive_message_length": options.maxMessageBytes };
-    const { client, release } = acquireChannel(this.target, channelOptions);
+    const { client, release, metadata } = acquireChannel(
+      this.target,
+      channelOptions,
+      clientSecurity(options),
+    );
     this.#client = client;
     this.#release = release;
+    this.#metadata = metadata;
   }
 
   /**
@@ -63,6 +70,7 @@ export class NodeConnection implements AsyncDisposable {
       stub = createServiceClient(definition, {
         client: this.#client,
         defaultTimeoutMs: this.#defaultTimeoutMs,
+        metadata: this.#metadata,
       });
       this.#services.set(definition, stub);
     }
@@ -98,7 +106,7 @@ export class NodeConnection implements AsyncDisposable {
   }
 
   #openSession(): ClientSession {
-    return openSession(this.#client, this.target, this.#defaultTimeoutMs);
+    return openSession(this.#client, this.target, this.#defaultTimeoutMs, this.#metadata);
   }
 
   /** PrimeChecker of this node. */
@@ -138,7 +146,12 @@ export class NodeConnection implements AsyncDisposable {
  * A session to `target` over `client`'s channel; objects it receives by
  * reference become proxies whose calls default to `timeoutMs`.
  */
-export function openSession(client: Client, target: string, timeoutMs: number): ClientSession {
+export function openSession(
+  client: Client,
+  target: string,
+  timeoutMs: number,
+  metadata?: () => Metadata,
+): ClientSession {
   return new ClientSession(
     client,
     target,
@@ -146,6 +159,7 @@ export function openSession(client: Client, target: string, timeoutMs: number): 
       new ClientRefs(refOfProxy, (ref) =>
         createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods),
       ),
+    metadata,
   );
 }
 

@@ -2,6 +2,7 @@ import { Code } from "../src/code.js";
 import { PoolMember } from "./pool-member.js";
 import { RemoteError } from "./remote-error.js";
 import type { ResolvedNode, Resolver } from "./resolver.js";
+import { INSECURE, type Security } from "./security.js";
 
 /**
  * A pool's nodes as its resolvers report them: the union of their lists, one
@@ -17,14 +18,21 @@ export class Membership {
   readonly #byTarget = new Map<string, PoolMember>();
   readonly #timeoutMs: number;
   readonly #onChange: () => void;
+  readonly #security: Security;
   #members: readonly PoolMember[] = [];
   #closed = false;
   /** Settles once every resolver has answered, or failed, once. */
   readonly resolved: Promise<void>;
   #settle: () => void = () => {};
 
-  constructor(resolvers: readonly Resolver[], timeoutMs: number, onChange: () => void) {
+  constructor(
+    resolvers: readonly Resolver[],
+    timeoutMs: number,
+    onChange: () => void,
+    security: Security = INSECURE,
+  ) {
     this.#resolvers = resolvers;
+    this.#security = security;
     this.#timeoutMs = timeoutMs;
     this.#onChange = onChange;
     this.resolved = new Promise((resolve) => {
@@ -74,7 +82,7 @@ export class Membership {
     let changed = false;
     for (const target of wanted) {
       if (this.#byTarget.has(target)) continue;
-      this.#byTarget.set(target, new PoolMember(target, this.#timeoutMs, this.#onChange));
+      this.#byTarget.set(target, new PoolMember(target, this.#timeoutMs, this.#onChange, this.#security));
       changed = true;
     }
     for (const [target, member] of this.#byTarget) {

@@ -6,6 +6,7 @@ import { EtcdResolver } from "./etcd-resolver.js";
 import { checkHealth } from "./health-check.js";
 import { PROBE_TIMEOUT_MS } from "./pool-member.js";
 import { RemoteError } from "./remote-error.js";
+import { clientSecurity } from "./security.js";
 
 /** Options of the registry look-ups. */
 export interface LookupOptions {
@@ -87,7 +88,7 @@ export async function connectByName(
   for (const record of shuffle(records)) {
     const conn = connect(`ferry://${record.address}/${encodeURIComponent(object)}`, options);
     // The same channel as the connection's: a healthy node is dialed once.
-    const { client, release } = acquireChannel(conn.target);
+    const { client, release } = acquireChannel(conn.target, {}, clientSecurity(options));
     try {
       await checkHealth(client, PROBE_TIMEOUT_MS);
       return conn;

@@ -1,4 +1,4 @@
-import type { Client } from "@grpc/grpc-js";
+import type { Client, Metadata } from "@grpc/grpc-js";
 import { compatible, describeBuild, LOCAL_BUILD } from "../src/build-identity.js";
 import { Code } from "../src/code.js";
 import { SERVICES } from "../src/contract.js";
@@ -6,6 +6,7 @@ import { acquireChannel } from "./channel.js";
 import { openSession } from "./connect.js";
 import { checkHealth } from "./health-check.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
+import { INSECURE, type Security } from "./security.js";
 import { createServiceClient } from "./service-client.js";
 import type { ClientSession } from "./session.js";
 
@@ -45,6 +46,7 @@ export class PoolMember {
   readonly target: string;
   readonly #client: Client;
   readonly #release: () => void;
+  readonly #metadata: () => Metadata;
   readonly #onChange: () => void;
   readonly #timeoutMs: number;
   #session: ClientSession | undefined;
@@ -69,13 +71,14 @@ export class PoolMember {
   failures = 0;
 
   /** `onChange` runs whenever the node comes up or goes down. */
-  constructor(target: string, timeoutMs: number, onChange: () => void) {
+  constructor(target: string, timeoutMs: number, onChange: () => void, security: Security = INSECURE) {
     this.target = target;
     this.#timeoutMs = timeoutMs;
     this.#onChange = onChange;
-    const { client, release } = acquireChannel(target);
+    const { client, release, metadata } = acquireChannel(target, {}, security);
     this.#client = client;
     this.#release = release;
+    this.#metadata = metadata;
     this.connected = this.#connect();
   }
 
@@ -93,7 +96,7 @@ export class PoolMember {
 
   /** The session calls go through; a fresh one after the node came back. */
   session(): ClientSession {
-    this.#session ??= openSession(this.#client, this.target, this.#timeoutMs);
+    this.#session ??= openSession(this.#client, this.target, this.#timeoutMs, this.#metadata);
     return this.#session;
   }
 
@@ -180,6 +183,7 @@ export class PoolMember {
     const node = createServiceClient(SERVICES.Node, {
       client: this.#client,
       defaultTimeoutMs: PROBE_TIMEOUT_MS,
+      metadata: this.#metadata,
     });
     try {
       const info = await node.info({}, { timeoutMs: PROBE_TIMEOUT_MS });

@@ -16,11 +16,12 @@ import { type PoolMethod, poolMethod } from "./pool-method.js";
 import { splitEstimatePi, splitIsPrime } from "./pool-split.js";
 import { RemoteError } from "./remote-error.js";
 import { type Resolver, StaticResolver } from "./resolver.js";
+import { clientSecurity, type SecurityOptions } from "./security.js";
 import type { RequestInput } from "./service-client.js";
 import { parseTarget } from "./target.js";
 
-/** Options of {@link createPool}. */
-export interface PoolOptions {
+/** Options of {@link createPool}; `tls` and `token` as for connect(). */
+export interface PoolOptions extends SecurityOptions {
   /**
    * The nodes: `host:port`, `ferry://host:port`, or `dns:///name:port` for
    * every address of a name (re-resolved every few seconds).
@@ -98,9 +99,15 @@ export class Pool implements AsyncDisposable {
       resolvers.push(new EtcdResolver(options.registry, { where: options.where }));
     }
     const runs = this.#runs;
-    this.#membership = new Membership(resolvers, timeoutMs, () => {
-      for (const run of runs) run.membersChanged();
-    });
+    const security = clientSecurity(options);
+    this.#membership = new Membership(
+      resolvers,
+      timeoutMs,
+      () => {
+        for (const run of runs) run.membersChanged();
+      },
+      security,
+    );
     const membership = this.#membership;
     const pool = this;
     this.#host = {

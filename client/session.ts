@@ -1,4 +1,4 @@
-import type { Client, ClientDuplexStream } from "@grpc/grpc-js";
+import type { Client, ClientDuplexStream, Metadata } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
 import {
   type CallError,
@@ -77,12 +77,22 @@ export class ClientSession {
   #closed = false;
   readonly #refs: ClientRefs;
   readonly #described = new Map<string, Promise<MethodDescription[]>>();
+  readonly #metadata: () => Metadata;
 
-  /** `refs` makes this session's reference table (it needs the session to build proxies). */
-  constructor(client: Client, target: string, refs: (session: ClientSession) => ClientRefs) {
+  /**
+   * `refs` makes this session's reference table (it needs the session to
+   * build proxies); `metadata` the headers of its stream and Describe calls.
+   */
+  constructor(
+    client: Client,
+    target: string,
+    refs: (session: ClientSession) => ClientRefs,
+    metadata: () => Metadata = buildMetadata,
+  ) {
     this.#client = client;
     this.#target = target;
     this.#refs = refs(this);
+    this.#metadata = metadata;
   }
 
   /** The methods of exposed object `name`, asked once per session and remembered. */
@@ -96,7 +106,7 @@ export class ClientSession {
           describe.requestSerialize,
           describe.responseDeserialize,
           { object: name },
-          buildMetadata(),
+          this.#metadata(),
           { deadline: Date.now() + timeoutMs },
           (err, res) => {
             if (err || !res) reject(toRemoteError(err));
@@ -250,7 +260,7 @@ export class ClientSession {
       SESSION.path,
       SESSION.requestSerialize,
       SESSION.responseDeserialize,
-      buildMetadata(),
+      this.#metadata(),
       {},
     );
     this.#stream = stream;

@@ -20,6 +20,8 @@ import { DEFAULT_MAX_SAMPLES, piEstimatorServer } from "./pi-estimator.js";
 import { primeCheckerServer } from "./prime-checker.js";
 import { Registration } from "./registration.js";
 import { DEFAULT_SESSION_LIMITS, type ServerSession, type SessionLimits } from "./session.js";
+import { type NodeTlsOptions, serverTlsCredentials } from "./tls.js";
+import { TokenCheck } from "./token-check.js";
 import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
 
 /** Options of {@link createNode}. */
@@ -54,6 +56,15 @@ export interface NodeOptions extends WorkerPoolOptions {
   tags?: Record<string, string>;
   /** Lease TTL of the registration, in seconds. Default 5. */
   ttlSeconds?: number;
+  /** TLS, and with `clientCa` mutual TLS; see {@link NodeTlsOptions}. */
+  tls?: NodeTlsOptions;
+  /** A shared secret every call but health checks must carry (`authorization: Bearer …`). */
+  token?: string;
+  /**
+   * Listen on an address other machines can reach with neither TLS nor a
+   * token. Refused by default: anyone on the network could call the node.
+   */
+  insecure?: boolean;
 }
 
 /** The address a node listens on. */
@@ -91,6 +102,7 @@ export class FerryNode {
   #address: NodeAddress | undefined;
   #closing: Promise<void> | undefined;
   #registration: Registration | undefined;
+  readonly #tokenCheck: TokenCheck | undefined;
   readonly #since = new Date().toISOString();
 
   constructor(options: NodeOptions = {}) {
@@ -100,9 +112,11 @@ export class FerryNode {
     this.#ctx = { inFlight: new InFlight(), exposeStacks: options.exposeStacks ?? false, log };
     this.#pool = new WorkerPool(options);
     const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);
     this.#server = new Server({
       "grpc.max_receive_message_length": maxMessage,
       "grpc.max_send_message_length": maxMessage,
+      ...(this.#tokenCheck ? { interceptors: [this.#tokenCheck.interceptor] } : {}),
     });
     const ctx = this.#ctx;
     const fetchLimits = { ...DEFAULT_FETCHER_LIMITS, ...options.fetch };
@@ -159,6 +173,11 @@ export class FerryNode {
     return this.#address;
   }
 
+  /** Calls refused for a missing or wrong token. */
+  get refusedCalls(): number {
+    return this.#tokenCheck?.refused ?? 0;
+  }
+
   /** Its entry in the registry, when `registry` was given and listen() has resolved. */
   get registration(): Registration | undefined {
     return this.#registration;
@@ -202,8 +221,25 @@ export class FerryNode {
       return Promise.reject(new RangeError(`port must be an integer from 0 to 65535, got ${port}`));
     }
     const bindHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-    return new Promise((resolve, reject) => {
-      this.#server.bindAsync(`${bindHost}:${port}`, ServerCredentials.createInsecure(), (err, bound) => {
+    const tls = this.#options.tls;
+    if (!tls && this.#options.token === undefined && !this.#options.insecure && !isLoopback(host)) {
+      return Promise.reject(
+        new Error(
+          `refusing to listen on ${bindHost}:${port} with neither TLS nor a token: anyone who reaches it could call this node; give --tls (and --client-ca) or --token-file, or --insecure on a network you trust`,
+        ),
+      );
+    }
+    let credentials: ServerCredentials;
+    let loaded: Promise<void> = Promise.resolve();
+    try {
+      if (tls) ({ credentials, loaded } = serverTlsCredentials(tls));
+      else credentials = ServerCredentials.createInsecure();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Listening once the TLS files are in use, so the first handshake succeeds.
+    const bound = new Promise<NodeAddress>((resolve, reject) => {
+      this.#server.bindAsync(`${bindHost}:${port}`, credentials, (err, bound) => {
         if (err) {
           reject(new Error(`cannot listen on ${bindHost}:${port}: ${err.message}`, { cause: err }));
           return;
@@ -211,6 +247,10 @@ export class FerryNode {
         this.#address = { host, port: bound, target: `${bindHost}:${bound}` };
         resolve(this.#address);
       });
+    });
+    return bound.then(async (address) => {
+      await loaded;
+      return address;
     });
   }
 
@@ -244,6 +284,12 @@ export class FerryNode {
     this.#server.forceShutdown();
     return this.shutdown(0);
   }
+}
+
+/** Whether a bind address is reachable from this machine only. */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The address to register for a node bound to `address`. */

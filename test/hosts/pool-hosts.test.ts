@@ -68,6 +68,8 @@ async function spawnNodeIn(host: Host): Promise<void> {
       "node",
       "--host",
       host.address,
+      // A private bridge this test made: no one else can reach it.
+      "--insecure",
       "--port",
       String(PORT),
       "--workers",

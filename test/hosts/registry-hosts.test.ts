@@ -225,9 +225,10 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       FIXTURE,
     ];
     if (registry) {
-      args.push("--host", "0.0.0.0", "--advertise", host.target, "--registry", registry);
+      // --insecure: a private bridge this test made, that no one else can reach.
+      args.push("--host", "0.0.0.0", "--insecure", "--advertise", host.target, "--registry", registry);
       args.push("--ttl", String(TTL_SECONDS));
-    } else args.push("--host", host.address);
+    } else args.push("--host", host.address, "--insecure");
     // `ip netns exec` enters the namespace and execs the command: the child's pid is the node's.
     const child = spawn("ip", args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     children.add(child);
