@@ -31,7 +31,9 @@ async function twoNodes(): Promise<{
   stop: () => Promise<void>;
   children: ChildProcess[];
 }> {
-  const nodes = [await startNode(1, ["--load", POOL_FIXTURE]), await startNode(1, ["--load", POOL_FIXTURE])];
+  // The page server of the fetch part is on loopback, which a node does not fetch from unless allowed.
+  const flags = ["--load", POOL_FIXTURE, "--fetch-allow", "127.0.0.1/32"];
+  const nodes = [await startNode(1, flags), await startNode(1, flags)];
   const both = createPool({ nodes: nodes.map((n) => n.target), timeoutMs: 120_000 });
   const one = createPool({ nodes: [nodes[0]?.target as string], timeoutMs: 120_000 });
   await Promise.all([both.ready(), one.ready()]);

@@ -11,6 +11,7 @@ interface ClusterFlags {
   port: string;
   workers?: string;
   load: string[];
+  fetchAllow: string[];
   json?: boolean;
 }
 
@@ -32,6 +33,12 @@ export function registerCluster(program: Command): void {
     .option(
       "--load <module>",
       "expose a module's objects on every node; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      "--fetch-allow <cidr>",
+      "let every node's Fetcher reach this non-public range (e.g. 127.0.0.1/32); repeatable",
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
@@ -127,6 +134,7 @@ async function cluster(flags: ClusterFlags): Promise<void> {
 async function startNode(flags: ClusterFlags, port: number, workers: string): Promise<Started> {
   const args = [process.argv[1] as string, "node", "--host", flags.host, "--port", String(port)];
   args.push("--workers", workers, "--json", ...flags.load.flatMap((file) => ["--load", file]));
+  args.push(...flags.fetchAllow.flatMap((range) => ["--fetch-allow", range]));
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const exited = once(child, "exit").then(([code]) => {

@@ -25,6 +25,7 @@ interface NodeFlags {
   clientCa?: string;
   tokenFile?: string;
   insecure?: boolean;
+  fetchAllow: string[];
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];
@@ -66,6 +67,12 @@ export function registerNode(program: Command): void {
       "require this shared token on every call but health (default: FERRY_TOKEN)",
     )
     .option("--insecure", "allow a non-loopback --host with neither TLS nor a token (trusted networks only)")
+    .option(
+      "--fetch-allow <cidr>",
+      "let Fetcher reach this non-public range (e.g. 127.0.0.1/32); repeatable",
+      repeat,
+      [] as string[],
+    )
     .addHelpText(
       "after",
       `
@@ -124,6 +131,7 @@ async function serve(flags: NodeFlags): Promise<void> {
       : {}),
     token: readToken(flags.tokenFile),
     insecure: flags.insecure === true,
+    fetchAllow: flags.fetchAllow,
     advertise: flags.advertise,
     tags,
     ttlSeconds,

@@ -49,7 +49,21 @@ async function main(): Promise<void> {
   const objects = fileURLToPath(new URL("./objects.js", import.meta.url));
   const cluster = spawn(
     process.execPath,
-    [bin, "cluster", "--nodes", "2", "--port", "0", "--workers", "1", "--json", "--load", objects],
+    [
+      bin,
+      "cluster",
+      "--nodes",
+      "2",
+      "--port",
+      "0",
+      "--workers",
+      "1",
+      "--json",
+      "--load",
+      objects,
+      "--fetch-allow",
+      "127.0.0.1/32",
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: cluster.stdout });

@@ -10,6 +10,7 @@ import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
 import type { NodeRecord } from "../src/node-record.js";
 import { exposeComputeObjects } from "./compute-objects.js";
 import type { ExposeOptions } from "./exposure.js";
+import { AddressGuard } from "./fetcher/address-guard.js";
 import { createFetchAgent, DEFAULT_FETCH_LIMITS } from "./fetcher/fetch-page.js";
 import { type FetcherLimits, fetcherServer } from "./fetcher.js";
 import { type HandlerContext, InFlight } from "./handlers.js";
@@ -34,6 +35,12 @@ export interface NodeOptions extends WorkerPoolOptions {
   maxSamples?: bigint;
   /** Fetcher limits; unset ones keep their defaults. */
   fetch?: Partial<FetcherLimits>;
+  /**
+   * Addresses the Fetcher may reach although they are not public (CIDR
+   * ranges, e.g. `["127.0.0.1/32"]`). By default loopback, private,
+   * link-local (cloud metadata) and other non-public addresses are refused.
+   */
+  fetchAllow?: readonly string[];
   /** Largest message the node accepts, in bytes. Default 4 MiB (gRPC's own default). */
   maxMessageBytes?: number;
   /** Time in-flight calls get to finish on shutdown() before they are cancelled. Default 10 s. */
@@ -125,7 +132,7 @@ export class FerryNode {
       SERVICES.PiEstimator,
       piEstimatorServer(ctx, this.#pool, options.maxSamples ?? DEFAULT_MAX_SAMPLES),
     );
-    this.#fetchAgent = createFetchAgent();
+    this.#fetchAgent = createFetchAgent(new AddressGuard(options.fetchAllow));
     this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
     this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool.size, startedAt));
     const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;

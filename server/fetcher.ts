@@ -32,6 +32,7 @@ const FAILURES: Record<FetchFailureKind, { code: Code; failure: FetchFailureCode
   too_large: { code: Code.RESOURCE_EXHAUSTED, failure: FetchFailureCode.FETCH_FAILURE_TOO_LARGE },
   too_many_redirects: { code: Code.ABORTED, failure: FetchFailureCode.FETCH_FAILURE_TOO_MANY_REDIRECTS },
   protocol: { code: Code.UNAVAILABLE, failure: FetchFailureCode.FETCH_FAILURE_PROTOCOL },
+  forbidden: { code: Code.PERMISSION_DENIED, failure: FetchFailureCode.FETCH_FAILURE_FORBIDDEN },
 };
 
 function limitsFor(limits: FetcherLimits, timeoutMs: number): FetchLimits {

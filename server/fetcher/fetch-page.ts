@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
 import { TextDecoder } from "node:util";
 import { Agent, type Dispatcher, errors } from "undici";
+import { AddressGuard } from "./address-guard.js";
 import { extractTitle, hasTitleEnd } from "./html-title.js";
 
 /** Limits of one fetch, each named after what it guards against. */
@@ -26,7 +28,8 @@ export type FetchFailureKind =
   | "timeout"
   | "too_large"
   | "too_many_redirects"
-  | "protocol";
+  | "protocol"
+  | "forbidden";
 
 /** A fetch that gave no page; `kind` says why, the message names the limit or the cause. */
 export class FetchFailure extends Error {
@@ -81,9 +84,17 @@ export function validateUrl(url: string): URL {
   return parsed;
 }
 
-/** A connection pool for fetches; close it with `agent.close()` when the node stops. */
-export function createFetchAgent(): Agent {
-  return new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 10_000 } });
+/** The guard of each agent made by {@link createFetchAgent}: URLs naming an IP are checked before dialing. */
+const guards = new WeakMap<Agent, AddressGuard>();
+
+/**
+ * A connection pool for fetches that dials only addresses `guard` allows
+ * (by default: public ones); close it with `agent.close()` when the node stops.
+ */
+export function createFetchAgent(guard: AddressGuard = new AddressGuard()): Agent {
+  const agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 10_000, lookup: guard.lookup } });
+  guards.set(agent, guard);
+  return agent;
 }
 
 /**
@@ -190,6 +201,11 @@ interface Response {
  * at thousands of fetches a second). A redirect's body is not read.
  */
 function fetchOnce(target: URL, maxBytes: number, stop: Stop, agent: Agent): Promise<Response> {
+  // A name is checked when it is resolved (the agent's lookup); an address here.
+  const host = target.hostname.replace(/^\[|\]$/g, "");
+  const refused = isIP(host) ? guards.get(agent)?.refusal(host) : undefined;
+  if (refused)
+    return Promise.reject(new FetchFailure("forbidden", `refusing to fetch ${target.href}: ${refused}`));
   return new Promise((resolve, reject) => {
     const head: Buffer[] = [];
     let headBytes = 0;
@@ -242,6 +258,11 @@ function fetchOnce(target: URL, maxBytes: number, stop: Stop, agent: Agent): Pro
       },
       onResponseError(_c, err) {
         if (settled) return;
+        const forbidden = forbiddenCause(err);
+        if (forbidden) {
+          finish(new FetchFailure("forbidden", `refusing to fetch ${target.href}: ${forbidden}`));
+          return;
+        }
         finish(
           status === 0
             ? new FetchFailure("unreachable", `cannot reach ${target.host}: ${describe(err)}`, { cause: err })
@@ -265,6 +286,18 @@ function fetchOnce(target: URL, maxBytes: number, stop: Stop, agent: Agent): Pro
       );
     }
   });
+}
+
+/** The guard's refusal inside a connect error, if that is what it is. */
+function forbiddenCause(err: unknown): string | undefined {
+  for (
+    let e = err as { code?: string; message?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === "EFORBIDDEN") return e.message;
+  }
+  return undefined;
 }
 
 function headerText(value: string | string[] | undefined): string {

@@ -55,6 +55,15 @@ before(async () => {
       case "/slow":
         // Never answers; the fetch's time limit must end it.
         return;
+      case "/to-loopback":
+        // Allowed 127.0.0.1 sends the fetch on to 127.0.0.2, which is not.
+        res.writeHead(302, { location: `http://127.0.0.2:${(pages.address() as AddressInfo).port}/page` });
+        res.end();
+        return;
+      case "/to-metadata":
+        res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" });
+        res.end();
+        return;
       case "/held":
         // Never answers; the caller cancels.
         held.arrived.resolve();
@@ -71,7 +80,11 @@ before(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  ({ node } = await startNode({ workers: 1, fetch: { maxBodyBytes: 1024 * 1024, timeoutMs: 5000 } }));
+  ({ node } = await startNode({
+    workers: 1,
+    fetch: { maxBodyBytes: 1024 * 1024, timeoutMs: 5000 },
+    fetchAllow: ["127.0.0.1/32"],
+  }));
   conn = connect(node.address?.target ?? "");
 });
 
@@ -152,6 +165,52 @@ test("cancelling a fetch closes its request on the page server; the node keeps s
   await assert.rejects(call, (err: unknown) => err instanceof Error && /abort|cancel/i.test(String(err)));
   await held.closed.promise;
   assert.equal((await conn.fetcher.fetch({ url: `${base}/redirect` })).title, "Fish & Chips — café");
+});
+
+test("the Fetcher refuses non-public addresses, named or resolved, and on every redirect", async () => {
+  const port = (pages.address() as AddressInfo).port;
+  const { node: strict } = await startNode({ workers: 1 });
+  const guarded = connect(strict.address?.target ?? "");
+  try {
+    for (const [url, what] of [
+      [
+        `http://127.0.0.1:${port}/page`,
+        /127\.0\.0\.1 is a loopback address.*--fetch-allow 127\.0\.0\.1\/32 permits it/,
+      ],
+      [`http://localhost:${port}/page`, /localhost resolves to (127\.0\.0\.1|::1) is a loopback address/],
+      [`http://[::1]:${port}/page`, /::1 is a loopback address/],
+      [`http://[::ffff:127.0.0.1]:${port}/page`, /127\.0\.0\.1 is a loopback address/],
+      ["http://169.254.169.254/latest/meta-data/", /link-local address \(cloud metadata/],
+      ["http://10.1.2.3/", /a private address/],
+      ["http://192.168.0.1/", /a private address/],
+      ["http://[fd00::1]/", /unique local/],
+      ["http://0.0.0.0/", /unspecified/],
+    ] as const) {
+      await assert.rejects(guarded.fetcher.fetch({ url }), expectCode(Code.PERMISSION_DENIED, what), url);
+    }
+    const many = [];
+    for await (const r of guarded.fetcher.fetchMany({
+      urls: [`http://127.0.0.1:${port}/page`],
+      concurrency: 1,
+    })) {
+      many.push(r);
+    }
+    assert.equal(many[0]?.result?.failure, FetchFailure.FETCH_FAILURE_FORBIDDEN);
+    assert.match(many[0]?.result?.error ?? "", /loopback/);
+  } finally {
+    guarded.close();
+    await strict.shutdown();
+  }
+  // Allowed 127.0.0.1/32 only: redirects elsewhere are checked again.
+  await assert.rejects(
+    conn.fetcher.fetch({ url: `${base}/to-loopback` }),
+    expectCode(Code.PERMISSION_DENIED, /127\.0\.0\.2 is a loopback address/),
+  );
+  await assert.rejects(
+    conn.fetcher.fetch({ url: `${base}/to-metadata` }),
+    expectCode(Code.PERMISSION_DENIED, /169\.254\.169\.254/),
+  );
+  assert.equal((await conn.fetcher.fetch({ url: `${base}/page` })).status, 200);
 });
 
 test("FetchMany streams every URL's result, failures in place", async () => {

@@ -29,6 +29,9 @@ before(async () => {
       "--json",
       "--load",
       `${ROOT}test/fixtures/pool-objects.js`,
+      // The test's page server is on loopback, which nodes do not fetch from unless allowed.
+      "--fetch-allow",
+      "127.0.0.1/32",
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
@@ -145,7 +148,11 @@ test("ferry map stops at the first failed item with one line, or keeps going", a
 });
 
 test("ferry fetch fetches through the nodes and reports failures in place", async () => {
-  const urls = [...Array.from({ length: 20 }, (_, i) => `${pagesUrl}/${i}`), "http://127.0.0.1:1/closed"];
+  const urls = [
+    ...Array.from({ length: 20 }, (_, i) => `${pagesUrl}/${i}`),
+    "http://127.0.0.1:1/closed",
+    "http://169.254.169.254/latest/meta-data/",
+  ];
   const { code, stdout, stderr } = await runCli(
     ["fetch", "--nodes", nodes.join(","), "--json", "--concurrency", "8"],
     urls.join("\n"),
@@ -155,9 +162,11 @@ test("ferry fetch fetches through the nodes and reports failures in place", asyn
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as { url: string; title?: string; error?: { code: string } });
-  assert.equal(rows.length, 21);
+  assert.equal(rows.length, 22);
   for (const r of rows.filter((r) => !r.error)) assert.equal(r.title, `page ${new URL(r.url).pathname}`);
   assert.equal(rows.find((r) => r.url.endsWith("/closed"))?.error?.code, "UNAVAILABLE");
+  // Cloud metadata is never fetched unless a node allows it.
+  assert.equal(rows.find((r) => r.url.includes("169.254.169.254"))?.error?.code, "PERMISSION_DENIED");
 });
 
 test("pool commands refuse bad input with one line and a non-zero exit", async () => {

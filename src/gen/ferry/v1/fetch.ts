@@ -34,6 +34,11 @@ export enum FetchFailure {
   FETCH_FAILURE_TOO_LARGE = 4,
   FETCH_FAILURE_TOO_MANY_REDIRECTS = 5,
   FETCH_FAILURE_PROTOCOL = 6,
+  /**
+   * FETCH_FAILURE_FORBIDDEN - The URL names or resolves to an address the node does not fetch from
+   * (loopback, private, link-local, ...): PERMISSION_DENIED.
+   */
+  FETCH_FAILURE_FORBIDDEN = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -60,6 +65,9 @@ export function fetchFailureFromJSON(object: any): FetchFailure {
     case 6:
     case "FETCH_FAILURE_PROTOCOL":
       return FetchFailure.FETCH_FAILURE_PROTOCOL;
+    case 7:
+    case "FETCH_FAILURE_FORBIDDEN":
+      return FetchFailure.FETCH_FAILURE_FORBIDDEN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -83,6 +91,8 @@ export function fetchFailureToJSON(object: FetchFailure): string {
       return "FETCH_FAILURE_TOO_MANY_REDIRECTS";
     case FetchFailure.FETCH_FAILURE_PROTOCOL:
       return "FETCH_FAILURE_PROTOCOL";
+    case FetchFailure.FETCH_FAILURE_FORBIDDEN:
+      return "FETCH_FAILURE_FORBIDDEN";
     case FetchFailure.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
