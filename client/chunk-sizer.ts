@@ -46,6 +46,11 @@ export class ChunkSizer {
     return this.#size;
   }
 
+  /** Whether the caller fixed the size. */
+  get fixed(): boolean {
+    return this.#fixed;
+  }
+
   /**
    * The size for the next chunk of a map of `length` items (undefined when
    * not known) over `slots` slots: never so large that a slot would get fewer

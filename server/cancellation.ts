@@ -1,3 +1,5 @@
+import { setMaxListeners } from "node:events";
+
 /**
  * A call's cancellation, turned into an AbortSignal only when something asks
  * for one: most calls finish without anyone looking, and a signal per call is
@@ -19,6 +21,8 @@ export class Cancellation {
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
+      // Every entry of a batch shares its call's signal: many listeners are expected, not a leak.
+      setMaxListeners(0, this.#controller.signal);
       if (this.#aborted) this.#controller.abort(this.#reason);
     }
     return this.#controller.signal;
