@@ -26,6 +26,7 @@ interface NodeFlags {
   tokenFile?: string;
   insecure?: boolean;
   fetchAllow: string[];
+  maxInFlight?: string;
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];
@@ -44,6 +45,7 @@ export function registerNode(program: Command): void {
     .option("--workers <n>", "worker threads for CPU-bound calls (default: the machine's cores)")
     .option("--max-samples <n>", "most samples one PiEstimator call may ask for (default 100000000000)")
     .option("--fetch-timeout <ms>", "default time limit of one fetch (default 10000)")
+    .option("--max-in-flight <n>", "most calls served at once; more get RESOURCE_EXHAUSTED (default 50000)")
     .option("--grace <ms>", "on SIGINT/SIGTERM, time in-flight calls get to finish", "10000")
     .option("--expose-stacks", "send unknown errors' messages and stacks to callers (development only)")
     .option("--json", "print the listening address as one JSON line")
@@ -93,6 +95,13 @@ Examples:
     });
 }
 
+function parseCount(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
 async function serve(flags: NodeFlags): Promise<void> {
   const port = Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -132,6 +141,9 @@ async function serve(flags: NodeFlags): Promise<void> {
     token: readToken(flags.tokenFile),
     insecure: flags.insecure === true,
     fetchAllow: flags.fetchAllow,
+    ...(flags.maxInFlight !== undefined
+      ? { maxCallsInFlight: parseCount(flags.maxInFlight, "--max-in-flight") }
+      : {}),
     advertise: flags.advertise,
     tags,
     ttlSeconds,

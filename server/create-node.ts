@@ -49,6 +49,12 @@ export interface NodeOptions extends WorkerPoolOptions {
   exposeStacks?: boolean;
   /** Where the node logs what it keeps from callers. Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * Most calls the node serves at once, over every session and unary call;
+   * more are refused with RESOURCE_EXHAUSTED (pools back off and try another
+   * node). Default {@link DEFAULT_MAX_CALLS_IN_FLIGHT}.
+   */
+  maxCallsInFlight?: number;
   /** Limits of client sessions; unset ones keep their defaults. */
   session?: Partial<SessionLimits>;
   /** Register in this etcd (`etcd://host:port[,host:port…]`) once listening; see {@link Registration}. */
@@ -93,6 +99,9 @@ export const DEFAULT_FETCHER_LIMITS: FetcherLimits = {
 /** Default limit on one message, in bytes. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+/** Default limit on the calls a node serves at once. */
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 50_000;
+
 /** Default grace period of shutdown(). */
 export const DEFAULT_GRACE_MS = 10_000;
 
@@ -116,7 +125,11 @@ export class FerryNode {
     this.#options = options;
     const startedAt = performance.now();
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    this.#ctx = { inFlight: new InFlight(), exposeStacks: options.exposeStacks ?? false, log };
+    const maxCalls = options.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT;
+    if (!Number.isInteger(maxCalls) || maxCalls < 1) {
+      throw new RangeError(`maxCallsInFlight must be a positive integer, got ${options.maxCallsInFlight}`);
+    }
+    this.#ctx = { inFlight: new InFlight(maxCalls), exposeStacks: options.exposeStacks ?? false, log };
     this.#pool = new WorkerPool(options);
     const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);

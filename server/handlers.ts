@@ -7,16 +7,33 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
 } from "@grpc/grpc-js";
+import { Code } from "../src/code.js";
+import { ServerError } from "../src/server-error.js";
 import { checkClientBuild } from "./build-check.js";
 import { type CallScopeOptions, callSignal, toServiceError } from "./call-scope.js";
 
 /** Answers whatever build asks: it is how a client learns the node's version. */
 const UNCHECKED = new Set(["/ferry.v1.Node/Info"]);
 
-/** Counts calls being served, for Node.Info and for graceful shutdown. */
+/** Counts calls being served, for Node.Info, graceful shutdown and the node's limit. */
 export class InFlight {
   #count = 0;
   #idle: (() => void)[] = [];
+  /** Most calls the node serves at once; more are refused with RESOURCE_EXHAUSTED. */
+  readonly limit: number;
+
+  constructor(limit = Number.POSITIVE_INFINITY) {
+    this.limit = limit;
+  }
+
+  /** The refusal for one call more than the limit allows, or undefined while there is room. */
+  refusal(): ServerError | undefined {
+    if (this.#count < this.limit) return undefined;
+    return new ServerError(
+      Code.RESOURCE_EXHAUSTED,
+      `node has ${this.limit} calls running, its limit (maxCallsInFlight); retry later or on another node`,
+    );
+  }
 
   get count(): number {
     return this.#count;
@@ -50,7 +67,7 @@ export function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   const check = !UNCHECKED.has(path);
   return (call, callback) => {
-    const refused = check ? checkClientBuild(call.metadata) : undefined;
+    const refused = (check ? checkClientBuild(call.metadata) : undefined) ?? ctx.inFlight.refusal();
     if (refused) {
       callback(toServiceError(refused, path, ctx));
       return;
@@ -77,7 +94,7 @@ export function serverStream<Req, Res>(
   fn: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
-    const refused = checkClientBuild(call.metadata);
+    const refused = checkClientBuild(call.metadata) ?? ctx.inFlight.refusal();
     if (refused) {
       call.emit("error", toServiceError(refused, path, ctx));
       return;
@@ -94,7 +111,7 @@ export function bidiStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, signal: AbortSignal) => AsyncIterable<Res>,
 ): handleBidiStreamingCall<Req, Res> {
   return (call) => {
-    const refused = checkClientBuild(call.metadata);
+    const refused = checkClientBuild(call.metadata) ?? ctx.inFlight.refusal();
     if (refused) {
       call.emit("error", toServiceError(refused, path, ctx));
       return;

@@ -167,12 +167,18 @@ export class ServerSession {
       peer: this.#peer,
     };
     let refusal: ServerError | undefined;
+    const nodeFull = this.#ctx.inFlight.count > this.#ctx.inFlight.limit;
     if (this.#draining) {
       refusal = new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
     } else if (this.#running.size > this.#limits.maxCallsInFlight) {
       refusal = new ServerError(
         Code.RESOURCE_EXHAUSTED,
         `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
+      );
+    } else if (nodeFull) {
+      refusal = new ServerError(
+        Code.RESOURCE_EXHAUSTED,
+        `node has ${this.#ctx.inFlight.limit} calls running, its limit (maxCallsInFlight); retry later or on another node`,
       );
     }
     return { cancellation, context, done, refusal };

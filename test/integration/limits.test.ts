@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { connect } from "../../client/connect.js";
+import { RemoteError } from "../../client/remote-error.js";
+import { Code } from "../../src/code.js";
+import { PrimeCheckerService as PrimeChecker } from "../../src/gen/ferry/v1/prime.js";
+import { defer, runCli, startNode } from "../helpers.js";
+
+test("a node past maxCallsInFlight refuses more calls with RESOURCE_EXHAUSTED, and serves again after", async () => {
+  const gate = defer();
+  let started = 0;
+  const twoRunning = defer();
+  const { node, target } = await startNode({ workers: 1, maxCallsInFlight: 2 });
+  node.expose(
+    "slow",
+    {
+      async hold() {
+        if (++started === 2) twoRunning.resolve();
+        await gate.promise;
+        return "done";
+      },
+    },
+    { methods: ["hold"] },
+  );
+  const conn = connect(`ferry://${target}/slow`);
+  const other = connect(target);
+  try {
+    const slow = conn.proxy<{ hold(): Promise<string> }>();
+    const held = [slow.hold(), slow.hold()];
+    await twoRunning.promise;
+    const refused = (err: unknown) => {
+      assert.ok(err instanceof RemoteError);
+      assert.equal(err.code, Code.RESOURCE_EXHAUSTED, err.message);
+      assert.match(err.message, /node has 2 calls running, its limit \(maxCallsInFlight\)/);
+      return true;
+    };
+    await assert.rejects(slow.hold(), refused);
+    await assert.rejects(other.service(PrimeChecker).isPrime({ n: 97n }), refused);
+    gate.resolve();
+    assert.deepEqual(await Promise.all(held), ["done", "done"]);
+    assert.equal((await other.service(PrimeChecker).isPrime({ n: 97n })).prime, true);
+  } finally {
+    gate.resolve();
+    conn.close();
+    other.close();
+    await node.shutdown();
+  }
+  const bad = await runCli(["node", "--port", "0", "--max-in-flight", "0"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--max-in-flight must be a positive integer/);
+});
