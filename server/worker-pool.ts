@@ -16,7 +16,18 @@ export interface WorkerPoolOptions {
    * RESOURCE_EXHAUSTED instead of growing an unbounded queue.
    */
   maxQueue?: number;
+  /**
+   * Heap a worker thread may use, in MiB; one that needs more is stopped
+   * (its call fails with INTERNAL) and replaced. Default
+   * {@link DEFAULT_WORKER_HEAP_MB}.
+   */
+  workerHeapMb?: number;
+  /** The module the threads run (its default export takes a task); the node's own by default. */
+  workerFile?: string;
 }
+
+/** Heap of one worker thread by default, in MiB: the kernels need little. */
+export const DEFAULT_WORKER_HEAP_MB = 512;
 
 /** Most tasks waiting for a worker by default. */
 export const DEFAULT_MAX_QUEUE = 4096;
@@ -43,7 +54,8 @@ export class WorkerPool {
       throw new RangeError(`workers must be an integer from 1 to 1024, got ${options.workers}`);
     }
     this.#piscina = new Piscina({
-      filename: WORKER_FILE,
+      filename: options.workerFile ?? WORKER_FILE,
+      resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB },
       minThreads: this.size,
       maxThreads: this.size,
       maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
@@ -83,7 +95,16 @@ export class WorkerPool {
             `node is at its limit of ${this.#piscina.options.maxQueue} queued tasks; retry later or on another node`,
           );
         }
-        throw err;
+        if (signal.aborted) throw cancelled(signal);
+        // The task threw, or its thread died (out of memory, say) and piscina started another.
+        const oom = (err as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY";
+        throw new ServerError(
+          Code.INTERNAL,
+          oom
+            ? "the worker running this call ran out of memory and was replaced; the node keeps serving"
+            : "the worker running this call failed; the node keeps serving",
+          { cause: err },
+        );
       }
       if (result.kind === "cancelled") throw cancelled(signal);
       return result;
