@@ -1,8 +1,9 @@
 import type { Client, ClientDuplexStream, Metadata } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
+import { framedSize, framesOr, packFrames } from "../src/frames.js";
 import {
   type CallError,
-  type ClientMessage,
+  ClientMessage,
   type MethodDescription,
   ObjectsService,
   type Outcome,
@@ -11,6 +12,7 @@ import {
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import { fromValue, toValue } from "../src/value-codec.js";
+import { watchAbort } from "./abort-watch.js";
 import { buildMetadata } from "./build-metadata.js";
 import type { ClientRefs } from "./client-refs.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
@@ -53,11 +55,10 @@ export type CallTarget = { object: string } | { refId: string };
 const SESSION = ObjectsService.session;
 
 /**
- * Most messages in one frame. Batching saves per-message cost only up to a
- * point; past it a frame only grows toward the 4 MiB message limit, and the
- * node cannot start on a batch until the whole frame has arrived.
+ * Largest message a node takes by default (its maxMessageBytes): a call
+ * whose arguments are larger fails alone instead of breaking the session.
  */
-export const FRAME_MESSAGES = 512;
+const MAX_SENT_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * One bidirectional stream to a node that carries every proxy's calls.
@@ -226,8 +227,7 @@ export class ClientSession {
         ),
       options.timeoutMs,
     );
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const cleanup = () => signal?.removeEventListener("abort", onAbort);
+    const cleanup = signal ? watchAbort(signal, onAbort) : () => {};
     this.#send(message(id, encoded, Math.min(Math.ceil(options.timeoutMs), 0xffffffff)));
     if (options.oneway) {
       clearTimeout(timer);
@@ -258,7 +258,7 @@ export class ClientSession {
     this.#generation++;
     const stream = this.#client.makeBidiStreamRequest(
       SESSION.path,
-      SESSION.requestSerialize,
+      framesOr(SESSION.requestSerialize),
       SESSION.responseDeserialize,
       this.#metadata(),
       {},
@@ -339,7 +339,7 @@ export class ClientSession {
     for (const id of [...this.#pending.keys()]) this.#settle(id)?.fail(error);
   }
 
-  /** Queues a message; all messages of this tick leave as one frame. */
+  /** Queues a message; all messages of this tick leave together, in frames packed by size. */
   #send(message: ClientMessage): void {
     this.#outbox.push(message);
     if (this.#scheduled) return;
@@ -348,10 +348,29 @@ export class ClientSession {
       this.#scheduled = false;
       const messages = this.#outbox;
       this.#outbox = [];
-      for (let i = 0; i < messages.length; i += FRAME_MESSAGES) {
-        this.#stream?.write({ messages: messages.slice(i, i + FRAME_MESSAGES) });
+      const encoded: Uint8Array[] = [];
+      for (const m of messages) {
+        const bytes = ClientMessage.encode(m).finish();
+        if (framedSize(bytes.length) + 16 > MAX_SENT_MESSAGE_BYTES && this.#refuseTooLarge(m, bytes.length))
+          continue;
+        encoded.push(bytes);
       }
+      // Pre-packed frames: the stream's serializer writes them as they are.
+      for (const frame of packFrames(encoded)) this.#stream?.write(frame as unknown as SessionRequest);
     });
+  }
+
+  /** Fails a call whose arguments are more than a node takes in one message; true when it was one. */
+  #refuseTooLarge(message: ClientMessage, bytes: number): boolean {
+    const id = message.call?.id ?? message.batch?.id;
+    if (id === undefined) return false;
+    this.#settle(id)?.fail(
+      new RemoteError(
+        Code.RESOURCE_EXHAUSTED,
+        `the call's arguments are ${bytes} bytes, more than a node takes in one message (${MAX_SENT_MESSAGE_BYTES}); send smaller pieces`,
+      ),
+    );
+    return true;
   }
 }
 

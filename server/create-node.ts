@@ -7,6 +7,7 @@ import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-
 import type { Agent } from "undici";
 import { LOCAL_BUILD } from "../src/build-identity.js";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
+import { framesOr } from "../src/frames.js";
 import type { NodeRecord } from "../src/node-record.js";
 import { exposeComputeObjects } from "./compute-objects.js";
 import type { ExposeOptions } from "./exposure.js";
@@ -129,7 +130,12 @@ export class FerryNode {
     if (!Number.isInteger(maxCalls) || maxCalls < 1) {
       throw new RangeError(`maxCallsInFlight must be a positive integer, got ${options.maxCallsInFlight}`);
     }
-    this.#ctx = { inFlight: new InFlight(maxCalls), exposeStacks: options.exposeStacks ?? false, log };
+    this.#ctx = {
+      inFlight: new InFlight(maxCalls),
+      exposeStacks: options.exposeStacks ?? false,
+      log,
+      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    };
     this.#pool = new WorkerPool(options);
     const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);
@@ -151,7 +157,15 @@ export class FerryNode {
     const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
     exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
     const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
-    this.#server.addService(SERVICES.Objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
+    // Session responses go out as frames packed by size (src/frames.ts), written as they are.
+    const objects = {
+      ...SERVICES.Objects,
+      session: {
+        ...SERVICES.Objects.session,
+        responseSerialize: framesOr(SERVICES.Objects.session.responseSerialize),
+      },
+    };
+    this.#server.addService(objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
 
     const status: Record<string, "SERVING"> = { "": "SERVING" };
     for (const name of Object.keys(SERVICES)) status[`ferry.v1.${name}`] = "SERVING";

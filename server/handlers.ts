@@ -57,6 +57,8 @@ export class InFlight {
 /** What every adapter needs from the node. */
 export interface HandlerContext extends CallScopeOptions {
   inFlight: InFlight;
+  /** Largest message the node sends; a session result over it fails its call, not the session. */
+  maxMessageBytes: number;
 }
 
 /** Adapts a promise-returning method to a grpc-js unary handler. */

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import type {
-  Batch,
-  Call,
-  CallError,
-  Outcome,
+import { framedSize, packFrames } from "../src/frames.js";
+import {
+  type Batch,
+  type Call,
+  type CallError,
+  type Outcome,
   ServerMessage,
-  SessionRequest,
-  SessionResponse,
+  type SessionRequest,
+  type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import type { Value } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
@@ -44,9 +45,6 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 };
 
 const PATH = "/ferry.v1.Objects/Session";
-
-/** Most messages in one frame (see the client's FRAME_MESSAGES): frames stay far below the message size limit. */
-const FRAME_MESSAGES = 512;
 
 /**
  * The node's side of one client session: calls arrive in frames, run
@@ -334,10 +332,10 @@ export class ServerSession {
     if (this.#closed || this.#outbox.length === 0) return;
     const messages = this.#outbox;
     this.#outbox = [];
+    const encoded = messages.map((message) => this.#encode(message));
     let writable = true;
-    for (let i = 0; i < messages.length; i += FRAME_MESSAGES) {
-      writable = this.#call.write({ messages: messages.slice(i, i + FRAME_MESSAGES) });
-    }
+    // Pre-packed frames: the stream's serializer writes them as they are.
+    for (const frame of packFrames(encoded)) writable = this.#call.write(frame as unknown as SessionResponse);
     if (!writable && !this.#drain) {
       this.#drain = new Promise((resolve) =>
         this.#call.once("drain", () => {
@@ -347,6 +345,28 @@ export class ServerSession {
       );
     }
     this.#maybeFinish();
+  }
+
+  /**
+   * A message's bytes; one too large to send (a huge result) is replaced by
+   * RESOURCE_EXHAUSTED for its call, so the session and its other calls go on.
+   */
+  #encode(message: ServerMessage): Uint8Array {
+    const bytes = ServerMessage.encode(message).finish();
+    if (framedSize(bytes.length) + 16 <= this.#ctx.maxMessageBytes) return bytes;
+    const error = {
+      code: Code.RESOURCE_EXHAUSTED,
+      message: `the answer is ${bytes.length} bytes, more than the node's maxMessageBytes (${this.#ctx.maxMessageBytes})`,
+      detail: undefined,
+    };
+    const id = message.result?.id ?? message.item?.id ?? message.end?.id ?? message.batchResult?.id;
+    if (id === undefined) return bytes;
+    const replacement: ServerMessage = message.result
+      ? { result: { id, error } }
+      : message.batchResult
+        ? { batchResult: { id, outcomes: [], error } }
+        : { end: { id, error } };
+    return ServerMessage.encode(replacement).finish();
   }
 
   /** After the client half-closes, the session ends once every call has answered. */

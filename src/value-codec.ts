@@ -85,13 +85,12 @@ function encode(
     if (Array.isArray(object)) {
       budget.items -= object.length;
       if (budget.items < 0) throw refuse(path, `more than maxItems (${limits.maxItems}) items`);
-      return {
-        listValue: {
-          values: object.map((item, i) =>
-            encode(item, `${path}[${i}]`, depth + 1, seen, refs, limits, budget),
-          ),
-        },
-      };
+      // Index by index: a sparse array's holes are null, as in JSON (map() would keep them holes).
+      const values = new Array<Value>(object.length);
+      for (let i = 0; i < object.length; i++) {
+        values[i] = encode(object[i], `${path}[${i}]`, depth + 1, seen, refs, limits, budget);
+      }
+      return { listValue: { values } };
     }
     if (object instanceof Map) {
       budget.items -= object.size;

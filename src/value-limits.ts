@@ -5,11 +5,15 @@
 export const VALUE_LIMITS = {
   /**
    * Nesting of lists and maps: deeper values would exhaust a decoder's stack.
-   * Kept well below the protobuf decoder's own limit of 100 nested messages
-   * (each level of a Value is two), so a too-deep argument fails its own call
-   * with a clear message instead of breaking the whole session frame.
+   * The protobuf decoder stops at 100 nested messages and then refuses the
+   * whole message (a session frame and every call in it); a map level is
+   * three messages (Value, MapValue, MapEntry) and a frame adds up to four.
+   * At 30, any value the codec would refuse still decodes, so a too-deep
+   * argument fails its own call with a clear message; values nested past
+   * about 32 levels of maps cannot be decoded at all and are refused with
+   * the frame that carries them.
    */
-  maxDepth: 32,
+  maxDepth: 30,
   /** Lists' items and maps' entries in one value, all levels together: bounds the work of one decode. */
   maxItems: 1_000_000,
   /** Length of one string or bytes value, in bytes (the message size limit also applies). */

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { connect } from "../../client/connect.js";
 import { createPool } from "../../client/pool.js";
+import { withOptions } from "../../client/proxy.js";
 import { currentCall } from "../../server/call-context.js";
-import { startNode } from "../helpers.js";
+import { defer, startNode } from "../helpers.js";
 
 // Every entry of a Batch shares the call's AbortSignal; an I/O-bound method
 // listening to it in a chunk of more than ten items must not trip Node's
@@ -46,6 +48,45 @@ test("a chunk of many signal-watching calls raises no listener-leak warning", as
   } finally {
     process.off("warning", onWarning);
     pool.close();
+    await node.shutdown();
+  }
+});
+
+test("many proxy calls sharing one AbortSignal: one listener, no warning, and one abort cancels them all", async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on("warning", onWarning);
+  const { node, target } = await startNode({ workers: 1 });
+  const allStarted = defer();
+  let started = 0;
+  node.expose(
+    "io",
+    {
+      async wait() {
+        if (++started === 50) allStarted.resolve();
+        const { signal } = currentCall();
+        await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+      },
+    },
+    { methods: ["wait"] },
+  );
+  const conn = connect(`ferry://${target}/io`);
+  try {
+    const controller = new AbortController();
+    const io = withOptions(conn.proxy<{ wait(): Promise<void> }>(), { signal: controller.signal });
+    const calls = Array.from({ length: 50 }, () => io.wait());
+    await allStarted.promise;
+    controller.abort();
+    const settled = await Promise.allSettled(calls);
+    assert.ok(settled.every((s) => s.status === "rejected"));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message),
+      [],
+    );
+  } finally {
+    process.off("warning", onWarning);
+    conn.close();
     await node.shutdown();
   }
 });

@@ -62,7 +62,14 @@ test("what cannot travel is refused with its path", () => {
   refused(cyclic, /args\[0\]\[0\]: cyclic value/);
   let deep: unknown = 1;
   for (let i = 0; i < 100; i++) deep = [deep];
-  refused(deep, /nested deeper than maxDepth \(32\)/);
+  refused(deep, /nested deeper than maxDepth \(30\)/);
+});
+
+test("a sparse array's holes travel as null, as in JSON", () => {
+  // biome-ignore lint/suspicious/noSparseArray: the point of the test.
+  const sparse = [1, , 3];
+  assert.deepEqual(fromValue(toValue(sparse, "result"), "result"), [1, null, 3]);
+  assert.deepEqual(fromValue(toValue(new Array(2), "result"), "result"), [null, null]);
 });
 
 test("received values past the limits are refused before they are built", () => {
