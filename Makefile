@@ -1,5 +1,5 @@
 # Thin wrapper over the npm scripts; each target installs what it needs first.
-.PHONY: all install proto build lint typecheck test demo bench python-deps etcd clean
+.PHONY: all install proto build lint typecheck test demo bench soak python-deps etcd clean
 
 all: build
 
@@ -39,6 +39,10 @@ demo: build
 
 bench: build
 	npm run bench
+
+# Ten minutes of mixed calls against one node: RSS, descriptors and threads before and after.
+soak: build
+	npx tsx bench/soak.ts 10
 
 clean:
 	rm -rf dist node_modules test/interop/gen
