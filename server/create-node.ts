@@ -44,6 +44,12 @@ export interface NodeOptions extends WorkerPoolOptions {
   fetchAllow?: readonly string[];
   /** Largest message the node accepts, in bytes. Default 4 MiB (gRPC's own default). */
   maxMessageBytes?: number;
+  /**
+   * A client connection with no call (not even an open session) for this
+   * long is closed; clients reconnect on their next call. Default
+   * {@link DEFAULT_IDLE_CONNECTION_MS}: idle connections cannot pile up.
+   */
+  idleConnectionMs?: number;
   /** Time in-flight calls get to finish on shutdown() before they are cancelled. Default 10 s. */
   graceMs?: number;
   /** Send unknown errors' messages and stacks to callers. Default false: they can reveal internals. */
@@ -103,6 +109,9 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Default limit on the calls a node serves at once. */
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 50_000;
 
+/** Default time a connection without calls stays open. */
+export const DEFAULT_IDLE_CONNECTION_MS = 300_000;
+
 /** Default grace period of shutdown(). */
 export const DEFAULT_GRACE_MS = 10_000;
 
@@ -142,6 +151,7 @@ export class FerryNode {
     this.#server = new Server({
       "grpc.max_receive_message_length": maxMessage,
       "grpc.max_send_message_length": maxMessage,
+      "grpc.max_connection_idle_ms": options.idleConnectionMs ?? DEFAULT_IDLE_CONNECTION_MS,
       ...(this.#tokenCheck ? { interceptors: [this.#tokenCheck.interceptor] } : {}),
     });
     const ctx = this.#ctx;

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { connect as connectHttp2 } from "node:http2";
 import { test } from "node:test";
 import { connect } from "../../client/connect.js";
 import { RemoteError } from "../../client/remote-error.js";
@@ -71,6 +73,30 @@ test("a worker that fails or runs out of memory costs its call INTERNAL, never t
     assert.equal(node.inFlight, 0);
   } finally {
     conn.close();
+    await node.shutdown();
+  }
+});
+
+test("a connection with no calls is closed after idleConnectionMs", async () => {
+  const { node, target } = await startNode({ workers: 1, idleConnectionMs: 200 });
+  const session = connectHttp2(`http://${target}`);
+  try {
+    // The HTTP/2 handshake completes, then nothing is asked: the node says goodbye.
+    await once(session, "remoteSettings");
+    const closed = await Promise.race([
+      once(session, "goaway").then(() => "goaway"),
+      once(session, "close").then(() => "close"),
+      new Promise((resolve) => setTimeout(() => resolve("still open after 5 s"), 5_000).unref()),
+    ]);
+    assert.match(String(closed), /goaway|close/);
+    const conn = connect(target);
+    try {
+      assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    session.destroy();
     await node.shutdown();
   }
 });
