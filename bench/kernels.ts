@@ -3,33 +3,12 @@
  * Runs for about 10 seconds; trial division and pi are timed once each (their runs are long enough), Miller–Rabin
  * once cold and then averaged warm.
  */
+import { BOOK_NUMBERS } from "../src/book-numbers.js";
 import { isPrimeMillerRabin } from "../src/kernels/miller-rabin.js";
 import { countInside, estimateFromCounts } from "../src/kernels/pi.js";
 import { smallestDivisor, smallestDivisorBigInt } from "../src/kernels/trial-division.js";
 
-/** The numbers of Fluent Python's process-pool example (9 primes, 11 composites). */
-const NUMBERS = [
-  2n,
-  142702110479723n,
-  299593572317531n,
-  3333333333333301n,
-  3333333333333333n,
-  3333335652092209n,
-  4444444444444423n,
-  4444444444444444n,
-  4444444488888889n,
-  5555553133149889n,
-  5555555555555503n,
-  5555555555555555n,
-  6666666666666666n,
-  6666666666666719n,
-  6666667141414921n,
-  7777777536340681n,
-  7777777777777753n,
-  7777777777777777n,
-  9999999999999917n,
-  9999999999999999n,
-];
+const NUMBERS = BOOK_NUMBERS;
 
 function seconds<T>(work: () => T): [T, number] {
   const start = performance.now();

@@ -98,6 +98,8 @@ export class MapRun {
   #failure: unknown;
   #wake: (() => void) | undefined;
   #pumping = false;
+  /** Items in the next chunk, worked out at the start of each dispatch pass. */
+  #size = 1;
   #pumpAgain = false;
   readonly #onAbort = () => this.#abort();
 
@@ -224,6 +226,8 @@ export class MapRun {
       this.#finishOrGiveUp();
       return;
     }
+    // Once per pass: it reads every node, and every node's lanes depend on it.
+    this.#size = this.#chunkSize();
     for (;;) {
       const member = this.#pickMember();
       if (!member) break;
@@ -291,7 +295,7 @@ export class MapRun {
   #lanes(member: PoolMember, method: MethodDescription): number {
     if (this.#options.concurrency !== undefined) return Number.POSITIVE_INFINITY;
     // A declared concurrency counts calls: chunks of several items take several of them.
-    const capacity = method.concurrency ? Math.ceil(method.concurrency / this.#chunkSize()) : member.slots;
+    const capacity = method.concurrency ? Math.ceil(method.concurrency / this.#size) : member.slots;
     return this.#sizer.averageMs < QUEUE_BELOW_MS ? capacity + 1 : capacity;
   }
 
@@ -365,7 +369,7 @@ export class MapRun {
 
   /** The next chunk's items: those to send again first, then new ones, within the window. */
   #takeJobs(): Job[] {
-    let room = this.#chunkSize();
+    let room = this.#size;
     if (this.#options.concurrency !== undefined) {
       room = Math.min(room, this.#options.concurrency - this.#inFlightItems);
       if (room <= 0) return [];
@@ -397,9 +401,9 @@ export class MapRun {
   /** Keeps items from an async input ready, up to two chunks ahead and within the window. */
   #pullAsync(): void {
     this.#input.fill(
-      () => !this.#ended && this.#input.ready < Math.max(this.#sizer.size * 2, 64) && this.#withinWindow(),
+      () => !this.#ended && this.#input.ready < Math.max(this.#size * 2, 64) && this.#withinWindow(),
       () => {
-        if (this.#input.ready >= this.#sizer.size || !this.#input.reading) this.#pump();
+        if (this.#input.ready >= this.#size || !this.#input.reading) this.#pump();
       },
       (err) => this.#fail(err),
     );

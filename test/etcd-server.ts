@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { noop } from "cockatiel";
 import { Etcd3 } from "etcd3";
 
-/** A free TCP port on 127.0.0.1 (free when asked; the caller binds it at once). */
-export async function freePort(): Promise<number> {
+/** A free TCP port on `address` (free when asked; the caller binds it at once). */
+export async function freePort(address = "127.0.0.1"): Promise<number> {
   const server = createServer();
-  server.listen(0, "127.0.0.1");
+  server.listen(0, address);
   await once(server, "listening");
   const { port } = server.address() as { port: number };
   server.close();
@@ -19,29 +19,41 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * A real etcd (Debian's etcd-server) on free loopback ports with a temporary
- * data directory, for the registry tests. stop() and start() keep the data,
- * so a restart is the same cluster; remove() deletes it.
+ * A real etcd (Debian's etcd-server) on free ports of `address` (loopback by
+ * default; the hosts tests give a bridge address the namespaces reach) with
+ * a temporary data directory, for the registry tests. stop() and start()
+ * keep the data, so a restart is the same cluster; remove() deletes it.
  */
 export class EtcdServer {
   readonly dir = mkdtempSync(join(tmpdir(), "ferry-etcd-"));
+  readonly address: string;
   #child: ChildProcess | undefined;
   clientPort = 0;
   #peerPort = 0;
 
-  /** `etcd://127.0.0.1:port`, as ferry takes it. */
+  constructor(address = "127.0.0.1") {
+    this.address = address;
+  }
+
+  /** `etcd://address:port`, as ferry takes it. */
   get url(): string {
-    return `etcd://127.0.0.1:${this.clientPort}`;
+    return `etcd://${this.address}:${this.clientPort}`;
+  }
+
+  /** The etcd process while it runs. */
+  get child(): ChildProcess | undefined {
+    return this.#child;
   }
 
   /** Starts etcd and waits until it answers a read. */
   async start(): Promise<void> {
     if (this.clientPort === 0) {
-      this.clientPort = await freePort();
-      this.#peerPort = await freePort();
+      this.clientPort = await freePort(this.address);
+      do this.#peerPort = await freePort(this.address);
+      while (this.#peerPort === this.clientPort);
     }
-    const client = `http://127.0.0.1:${this.clientPort}`;
-    const peer = `http://127.0.0.1:${this.#peerPort}`;
+    const client = `http://${this.address}:${this.clientPort}`;
+    const peer = `http://${this.address}:${this.#peerPort}`;
     const child = spawn(
       "etcd",
       [

@@ -39,13 +39,19 @@ export function smallestDivisorSlow(n: bigint): bigint {
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Runs the compiled CLI (`bin/ferry.js`; `make build` first) and collects its output. */
-export async function runCli(
+export function runCli(
   args: string[],
   input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [`${ROOT}bin/ferry.js`, ...args], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  return runNode([`${ROOT}bin/ferry.js`, ...args], input);
+}
+
+/** Runs `node` with these arguments and collects its output. */
+export async function runNode(
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
@@ -75,4 +81,17 @@ export async function spawnNode(args: string[] = []): Promise<{ child: ChildProc
   const { listening } = await Promise.race([first, exited]);
   exited.catch(() => {});
   return { child, target: listening };
+}
+
+/** `promise`, or a failure naming `what` once `ms` have passed. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -313,16 +313,3 @@ export async function waitFor(condition: () => boolean, ms: number, what: () => 
     await sleep(10);
   }
 }
-
-/** `promise`, or a failure naming `what` once `ms` have passed. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

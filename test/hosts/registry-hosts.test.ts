@@ -12,18 +12,14 @@ import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, mkdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
-import { noop } from "cockatiel";
-import { Etcd3 } from "etcd3";
 import { EtcdResolver } from "../../client/etcd-resolver.js";
 import { listNodes } from "../../client/naming.js";
 import { createPool, type Pool } from "../../client/pool.js";
-import { ROOT } from "../helpers.js";
+import { EtcdServer } from "../etcd-server.js";
+import { ROOT, within } from "../helpers.js";
 
 const PORT = 50051;
 const FIXTURE = `${ROOT}test/fixtures/pool-objects.js`;
@@ -77,105 +73,12 @@ function alive(child: ChildProcess | undefined): child is ChildProcess {
   return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
-/** The promise's value, or a failure naming what was awaited once `ms` have passed. */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Polls until `ready()` holds; fails naming what was awaited after `ms`. */
 async function until(ms: number, what: string, ready: () => boolean): Promise<void> {
   const deadline = Date.now() + ms;
   while (!ready()) {
     if (Date.now() > deadline) throw new Error(`gave up after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** A TCP port free on `address` now (the caller binds it at once). */
-async function freePortOn(address: string): Promise<number> {
-  const server = createServer();
-  server.listen(0, address);
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
-/**
- * etcd (Debian's etcd-server) on the bridge address of the root namespace,
- * so the namespaces reach it; like test/etcd-server.ts, which listens on
- * loopback only. Waits until it answers a read.
- */
-async function startEtcd(address: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const clientPort = await freePortOn(address);
-  let peerPort = await freePortOn(address);
-  while (peerPort === clientPort) peerPort = await freePortOn(address);
-  const client = `http://${address}:${clientPort}`;
-  const peer = `http://${address}:${peerPort}`;
-  const child = spawn(
-    "etcd",
-    [
-      "--name",
-      "ferry-hosts",
-      "--data-dir",
-      join(dir, "data"),
-      "--listen-client-urls",
-      client,
-      "--advertise-client-urls",
-      client,
-      "--listen-peer-urls",
-      peer,
-      "--initial-advertise-peer-urls",
-      peer,
-      "--initial-cluster",
-      `ferry-hosts=${peer}`,
-      "--log-level",
-      "error",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const failed = new Promise<never>((_, reject) => {
-    child.once("error", (err) =>
-      reject(new Error(`cannot start etcd (apt-get install etcd-server): ${err.message}`)),
-    );
-    child.once("exit", (code) => reject(new Error(`etcd exited with ${code}: ${stderr.slice(-500)}`)));
-  });
-  failed.catch(() => {});
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    // A fresh client each time: one that failed to dial waits out gRPC's reconnect backoff.
-    const probe = new Etcd3({
-      hosts: client,
-      dialTimeout: 500,
-      faultHandling: { host: () => noop, global: noop },
-    });
-    try {
-      await Promise.race([probe.get("ferry-hosts-probe").string(), failed]);
-      return { child, url: `etcd://${address}:${clientPort}` };
-    } catch (err) {
-      if (Date.now() > deadline || !alive(child)) {
-        if (alive(child)) child.kill("SIGKILL");
-        throw new Error(`etcd on ${client} did not answer within 15 s: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, 100)), failed]);
-    } finally {
-      probe.close();
-    }
   }
 }
 
@@ -261,7 +164,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
         );
       },
     );
-    const listening = await within(15_000, `ferry node in ${host.ns} to listen`, first);
+    const listening = await within(first, 15_000, `ferry node in ${host.ns} to listen`);
     if (registry) {
       assert.equal(listening.listening, `0.0.0.0:${PORT}`);
       assert.equal(listening.registered, true, `the node in ${host.ns} registered: ${node.stderr}`);
@@ -276,7 +179,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
     if (!alive(child) || child.pid === undefined) return;
     const exited = once(child, "exit");
     process.kill(child.pid, signal);
-    await within(15_000, `${what} to exit after ${signal}`, exited);
+    await within(exited, 15_000, `${what} to exit after ${signal}`);
   }
 
   before(async () => {
@@ -383,16 +286,15 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       return;
     }
     const [hostA, hostB, hostC] = hosts as [Host, Host, Host, Host];
-    const dir = mkdtempSync(join(tmpdir(), "ferry-etcd-hosts-"));
-    let etcd: ChildProcess | undefined;
+    // On the bridge address of the root namespace, so the namespaces reach it.
+    const etcd = new EtcdServer(`${subnet}.1`);
     let watch: EtcdResolver | undefined;
     let pool: Pool | undefined;
     const nodes: NodeProcess[] = [];
     try {
-      const started = await startEtcd(`${subnet}.1`, dir);
-      etcd = started.child;
-      children.add(etcd);
-      const registry = started.url;
+      await etcd.start();
+      if (etcd.child) children.add(etcd.child);
+      const registry = etcd.url;
 
       // The registry as a separate watcher sees it: when each address joins and leaves.
       const listed = new Set<string>();
@@ -421,7 +323,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       );
 
       pool = createPool({ registry, timeoutMs: 20_000 });
-      await within(10_000, "the pool to find A and B", pool.ready());
+      await within(pool.ready(), 10_000, "the pool to find A and B");
       const p = pool;
       await until(
         10_000,
@@ -437,8 +339,6 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       let firstOnC: number | undefined;
       let killedAt: number | undefined;
       await within(
-        45_000,
-        `the map of ${ITEMS} items`,
         (async () => {
           let done = 0;
           for await (const r of p.completions<{ square: number; pid: number }>(
@@ -464,11 +364,13 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
             }
           }
         })(),
+        45_000,
+        `the map of ${ITEMS} items`,
       );
       const c = await within(
+        joining ?? Promise.reject(new Error("C never started")),
         15_000,
         "the node of C to start",
-        joining ?? Promise.reject(new Error("C never started")),
       );
 
       // Correctness: every item once, with the right answer; the node that joined got work.
@@ -520,8 +422,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       pool?.close();
       watch?.close();
       await Promise.all(nodes.map((n) => stop(n.child, "SIGKILL", `the node in ${n.host.ns}`)));
-      if (etcd) await stop(etcd, "SIGTERM", "etcd");
-      rmSync(dir, { recursive: true, force: true });
+      await etcd.remove();
     }
   });
 
@@ -608,7 +509,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       assert.match(resolvesTo(), new RegExp(`^${hostC.address.replaceAll(".", "\\.")}\\s`, "m"));
       running.stdin?.write("resume\n");
 
-      await within(30_000, `the dns:/// map to end (${failHow()})`, exited);
+      await within(exited, 30_000, `the dns:/// map to end (${failHow()})`);
       const end = seen("end") as
         | (Line & {
             done: number;

@@ -34,7 +34,7 @@ import { Value } from "../../src/gen/ferry/v1/value.js";
 import { ServerError } from "../../src/server-error.js";
 import { fromValue, toValue } from "../../src/value-codec.js";
 import { VALUE_LIMITS } from "../../src/value-limits.js";
-import { startNode } from "../helpers.js";
+import { startNode, within } from "../helpers.js";
 import {
   callBytes,
   frameOfCalls,
@@ -55,7 +55,6 @@ import {
   varintField,
   WIRE,
   waitFor,
-  within,
 } from "../hostile-wire.js";
 
 // --- what the node exposes ------------------------------------------------------

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
 import { connect } from "../../client/connect.js";
 import { WINDOW_ITEMS } from "../../client/map-run.js";
@@ -9,7 +8,6 @@ import { createPool, type Pool } from "../../client/pool.js";
 import { RemoteError } from "../../client/remote-error.js";
 import { currentCall } from "../../server/call-context.js";
 import { Code } from "../../src/code.js";
-import { NodeService } from "../../src/gen/ferry/v1/node.js";
 import { PiEstimatorService as PiEstimator } from "../../src/gen/ferry/v1/pi.js";
 import { PrimeCheckerService as PrimeChecker, PrimeMethod } from "../../src/gen/ferry/v1/prime.js";
 import { ServerError } from "../../src/server-error.js";
@@ -427,46 +425,6 @@ describe("a pool losing nodes", () => {
       });
     } finally {
       pool.close();
-    }
-  });
-
-  test("a node of another protocol version is refused with FAILED_PRECONDITION naming both", async () => {
-    const server = new Server();
-    server.addService(NodeService, {
-      info: (_call: unknown, callback: (err: null, res: unknown) => void) =>
-        callback(null, {
-          hostname: "old",
-          pid: 1,
-          version: "0.0.1",
-          protocol: 99,
-          cores: 1,
-          workers: 1,
-          objects: [],
-          inFlight: 0,
-          uptimeSeconds: 1,
-          runtime: "node",
-        }),
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
-    const pool = createPool([`127.0.0.1:${port}`]);
-    try {
-      await assert.rejects(pool.map("work.square", [1]), (err: RemoteError) => {
-        assert.equal(err.code, Code.FAILED_PRECONDITION, err.message);
-        assert.match(
-          err.message,
-          new RegExp(
-            `127.0.0.1:${port} runs ferry .* \\(protocol 99, .*\\) and this client ferry .*protocol 1,`,
-          ),
-        );
-        return true;
-      });
-    } finally {
-      pool.close();
-      server.forceShutdown();
     }
   });
 

@@ -4,11 +4,10 @@
 // ports change, to free ones.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { ROOT, spawnNode } from "../helpers.js";
+import { ROOT, runNode, spawnNode } from "../helpers.js";
 
 /** The fenced blocks of the README's "First run" section, with their languages. */
 function firstRun(): { lang: string; code: string }[] {
@@ -28,18 +27,9 @@ async function runSnippet(code: string, name: string): Promise<string> {
   const file = `${ROOT}test/${name}.tmp.ts`;
   writeFileSync(file, code);
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", file], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const [code_] = (await once(child, "exit")) as [number];
-    assert.equal(code_, 0, `${name} failed:\n${err}`);
-    return out;
+    const run = await runNode(["--import", "tsx", file]);
+    assert.equal(run.code, 0, `${name} failed:\n${run.stderr}`);
+    return run.stdout;
   } finally {
     rmSync(file, { force: true });
   }

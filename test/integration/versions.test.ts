@@ -118,40 +118,47 @@ describe("build check between client and node", () => {
     }
   });
 
-  test("a pool refuses a node built from another contract, naming both", async () => {
-    const server = new Server();
-    server.addService(NodeService, {
-      info: (_call: unknown, callback: (err: null, res: unknown) => void) =>
-        callback(null, {
-          hostname: "other",
-          pid: 1,
-          version: "9.9.9",
-          protocol: LOCAL_BUILD.protocol,
-          cores: 1,
-          workers: 1,
-          objects: [],
-          inFlight: 0,
-          uptimeSeconds: 1,
-          runtime: "node",
-          contract: "fedcba9876543210",
-        }),
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
-    const pool = createPool([`127.0.0.1:${port}`]);
-    try {
-      await assert.rejects(pool.map("work.square", [1]), (err: RemoteError) => {
-        assert.equal(err.code, Code.FAILED_PRECONDITION, err.message);
-        assert.match(err.message, /runs ferry 9\.9\.9 \(protocol 1, contract fedcba9876543210\)/);
-        assert.match(err.message, new RegExp(`this client ferry .*contract ${CONTRACT_HASH}`));
-        return true;
+  test("a pool refuses a node of another protocol or contract with FAILED_PRECONDITION, naming both builds", async () => {
+    for (const [build, expected] of [
+      [{ version: "0.0.1", protocol: 99, contract: "" }, /runs ferry 0\.0\.1 \(protocol 99, contract \?\)/],
+      [
+        { version: "9.9.9", protocol: LOCAL_BUILD.protocol, contract: "fedcba9876543210" },
+        /runs ferry 9\.9\.9 \(protocol 1, contract fedcba9876543210\)/,
+      ],
+    ] as const) {
+      // A node that answers only Node.Info, as another build would.
+      const server = new Server();
+      server.addService(NodeService, {
+        info: (_call: unknown, callback: (err: null, res: unknown) => void) =>
+          callback(null, {
+            hostname: "other",
+            pid: 1,
+            cores: 1,
+            workers: 1,
+            objects: [],
+            inFlight: 0,
+            uptimeSeconds: 1,
+            runtime: "node",
+            ...build,
+          }),
       });
-    } finally {
-      pool.close();
-      server.forceShutdown();
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) =>
+          err ? reject(err) : resolve(p),
+        ),
+      );
+      const pool = createPool([`127.0.0.1:${port}`]);
+      try {
+        await assert.rejects(pool.map("work.square", [1]), (err: RemoteError) => {
+          assert.equal(err.code, Code.FAILED_PRECONDITION, err.message);
+          assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port} ${expected.source}`));
+          assert.match(err.message, new RegExp(`this client ferry .*contract ${CONTRACT_HASH}`));
+          return true;
+        });
+      } finally {
+        pool.close();
+        server.forceShutdown();
+      }
     }
   });
 });
