@@ -116,7 +116,7 @@ export class ClientRefs implements RefCodec {
           `callback ${callback.refId} ended with the call that passed it`,
         );
       }
-      const args = callback.args.map((a, i) => fromValue(a, `callback args[${i}]`, this));
+      const args = callback.args.map((a, i) => fromValue(a, () => `callback args[${i}]`, this));
       let result: unknown;
       if (callback.method === "") {
         if (typeof entry.target !== "function")

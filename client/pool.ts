@@ -357,6 +357,9 @@ export class Pool implements AsyncDisposable {
         if (!batch) return results;
         for (const c of batch) {
           if (!c.ok && throwing) throw c.error;
+          // Completions arrive out of order; writing far past the end would turn
+          // `results` into a slow dictionary-mode array, so fill up to the index first.
+          while (results.length < c.index) results.push(undefined);
           results[c.index] = c.ok ? c.value : c.error;
         }
         run.consumed(batch.length);

@@ -11,6 +11,7 @@ import {
   type SessionRequest,
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
+import type { Value } from "../src/gen/ferry/v1/value.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { watchAbort } from "./abort-watch.js";
 import { buildMetadata } from "./build-metadata.js";
@@ -141,7 +142,7 @@ export class ClientSession {
     return this.#issue(
       target,
       method,
-      () => args.map((arg, i) => toValue(arg, `args[${i}]`, this.#refs)),
+      () => args.map((arg, i) => toValue(arg, () => `args[${i}]`, this.#refs)),
       (id, encoded, timeoutMs) => ({
         call: { id, ...target, method, args: encoded, timeoutMs, oneway: options.oneway === true },
       }),
@@ -165,10 +166,7 @@ export class ClientSession {
     return this.#issue(
       target,
       method,
-      () =>
-        calls.map((args, c) => ({
-          args: args.map((arg, i) => toValue(arg, `calls[${c}][${i}]`, this.#refs)),
-        })),
+      () => encodeCalls(calls, this.#refs),
       (id, encoded, timeoutMs) => ({ batch: { id, ...target, method, calls: encoded, timeoutMs } }),
       { timeoutMs: options.timeoutMs, signal: options.signal },
       {
@@ -305,15 +303,24 @@ export class ClientSession {
       const sink = this.#settle(id);
       if (!sink) return;
       if (error) sink.fail(callError(error));
-      else this.#deliver(sink, () => sink.value(outcomes.map((o, i) => this.#outcome(o, i))));
+      else this.#deliver(sink, () => sink.value(this.#outcomes(outcomes)));
     } else if (message.callback) {
       void this.#refs.run(message.callback).then((callbackResult) => this.#send({ callbackResult }));
     }
   }
 
-  #outcome(outcome: Outcome, i: number): BatchOutcome {
-    if (outcome.error) return { ok: false, error: callError(outcome.error) };
-    return { ok: true, value: fromValue(outcome.value, `results[${i}]`, this.#refs) };
+  #outcomes(outcomes: Outcome[]): BatchOutcome[] {
+    // One path function for the whole batch, reading the loop's index: no allocation per entry.
+    let i = 0;
+    const path = () => `results[${i}]`;
+    const out = new Array<BatchOutcome>(outcomes.length);
+    for (i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i] as Outcome;
+      out[i] = outcome.error
+        ? { ok: false, error: callError(outcome.error) }
+        : { ok: true, value: fromValue(outcome.value, path, this.#refs) };
+    }
+    return out;
   }
 
   /** Runs a delivery; a value that cannot be decoded fails the call instead. */
@@ -380,4 +387,23 @@ function callError(error: CallError): RemoteError {
     remoteStack: error.detail?.stack,
     field: error.detail?.field,
   });
+}
+
+/**
+ * A batch's argument lists as Values. One path function serves every entry,
+ * reading the loop's indexes when a value is refused: a map of a million
+ * items builds no path string and no closure per item.
+ */
+function encodeCalls(calls: unknown[][], refs: ClientRefs): { args: Value[] }[] {
+  let c = 0;
+  let i = 0;
+  const path = () => `calls[${c}][${i}]`;
+  const encoded = new Array<{ args: Value[] }>(calls.length);
+  for (c = 0; c < calls.length; c++) {
+    const args = calls[c] as unknown[];
+    const values = new Array<Value>(args.length);
+    for (i = 0; i < args.length; i++) values[i] = toValue(args[i], path, refs);
+    encoded[c] = { args: values };
+  }
+  return encoded;
 }

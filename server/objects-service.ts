@@ -53,7 +53,7 @@ export function objectsServer(
             },
           );
         }
-        const args = req.args.map((a, i) => fromValue(a, `args[${i}]`));
+        const args = req.args.map((a, i) => fromValue(a, () => `args[${i}]`));
         const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
         const resolved = host.resolve(req.object, req.method, undefined);
         const outcome = dispatch(resolved, args, context);

@@ -138,7 +138,7 @@ export class SessionRefs implements RefCodec {
     if (this.#closed) return Promise.reject(new ServerError(Code.CANCELLED, "the session ended"));
     const id = this.#nextCallback++;
     return new Promise((resolve, reject) => {
-      const encoded = args.map((arg, i) => toValue(arg, `callback args[${i}]`, this));
+      const encoded = args.map((arg, i) => toValue(arg, () => `callback args[${i}]`, this));
       let signal: AbortSignal | undefined;
       try {
         signal = currentCall().signal;

@@ -15,7 +15,7 @@ import type { Value } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
-import { MAX_BATCH_CALLS, runBatch } from "./batch.js";
+import { type EntryResult, MAX_BATCH_CALLS, runBatch } from "./batch.js";
 import type { CallContext } from "./call-context.js";
 import { describeFailure, toServiceError } from "./call-scope.js";
 import { Cancellation } from "./cancellation.js";
@@ -197,13 +197,23 @@ export class ServerSession {
       : this.#refs.resolve(target.refId as string, method);
   }
 
-  #decodeArgs(args: Value[], path: string): unknown[] {
+  /**
+   * `path` names the list (`args`, or `calls[i].args` in a batch). It is a
+   * function so that a batch writes no path string per entry: one is made
+   * only when something is refused.
+   */
+  #decodeArgs(args: Value[], path: () => string): unknown[] {
     if (args.length > VALUE_LIMITS.maxArgs) {
-      throw new ServerError(Code.INVALID_ARGUMENT, `${path}: at most ${VALUE_LIMITS.maxArgs} arguments`, {
-        field: path,
+      const at = path();
+      throw new ServerError(Code.INVALID_ARGUMENT, `${at}: at most ${VALUE_LIMITS.maxArgs} arguments`, {
+        field: at,
       });
     }
-    return args.map((a, i) => fromValue(a, `${path}[${i}]`, this.#refs));
+    let i = 0;
+    const argPath = () => `${path()}[${i}]`;
+    const out = new Array<unknown>(args.length);
+    for (i = 0; i < args.length; i++) out[i] = fromValue(args[i], argPath, this.#refs);
+    return out;
   }
 
   #onCall(call: Call): void {
@@ -215,7 +225,11 @@ export class ServerSession {
     try {
       if (refusal) throw refusal;
       const resolved = this.#resolve(call, call.method);
-      const outcome = dispatch(resolved, this.#decodeArgs(call.args, "args"), context);
+      const outcome = dispatch(
+        resolved,
+        this.#decodeArgs(call.args, () => "args"),
+        context,
+      );
       if (resolved.method.oneway && outcome.kind === "value") {
         // Declared oneway: the caller is told at once; failures are only logged.
         if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
@@ -262,21 +276,33 @@ export class ServerSession {
       // An unknown object or method fails the batch as a whole, before any entry runs.
       const first = this.#resolve(batch, batch.method);
       const percall = this.#host.isPerCall(first.object);
+      // runBatch starts entries one after another, synchronously: `entry` is the
+      // one being decoded whenever the shared path function is asked.
+      let entry = 0;
+      const argsPath = () => `calls[${entry}].args`;
       void runBatch(batch.calls.length, (i) => {
+        entry = i;
         const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
-        const args = this.#decodeArgs(batch.calls[i]?.args ?? [], `calls[${i}].args`);
+        const args = this.#decodeArgs(batch.calls[i]?.args ?? [], argsPath);
         return dispatch(resolved, args, context);
       })
         .then((results) => {
           if (cancellation.aborted) throw cancellation.reason;
-          const outcomes: Outcome[] = results.map((r, i) => {
-            if (!r.ok) return { error: this.#callError(path, r.error) };
-            try {
-              return { value: toValue(r.value, `results[${i}]`, this.#refs) };
-            } catch (err) {
-              return { error: this.#callError(path, err) };
+          let i = 0;
+          const resultPath = () => `results[${i}]`;
+          const outcomes = new Array<Outcome>(results.length);
+          for (i = 0; i < results.length; i++) {
+            const r = results[i] as EntryResult;
+            if (!r.ok) {
+              outcomes[i] = { error: this.#callError(path, r.error) };
+              continue;
             }
-          });
+            try {
+              outcomes[i] = { value: toValue(r.value, resultPath, this.#refs) };
+            } catch (err) {
+              outcomes[i] = { error: this.#callError(path, err) };
+            }
+          }
           this.#send({ batchResult: { id, outcomes, error: undefined } });
         })
         .catch(fail)

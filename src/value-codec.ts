@@ -1,5 +1,5 @@
 import { Code } from "./code.js";
-import { type ObjectRef, RefOwner, type Value } from "./gen/ferry/v1/value.js";
+import { type MapValue, type ObjectRef, RefOwner, type Value } from "./gen/ferry/v1/value.js";
 import { ServerError } from "./server-error.js";
 import { VALUE_LIMITS, type ValueLimits } from "./value-limits.js";
 
@@ -18,9 +18,42 @@ export interface RefCodec {
   fromRef(ref: ObjectRef): unknown;
 }
 
-/** Encoding refused a value; the message names the path, e.g. `args[1].when`. */
-function refuse(path: string, message: string): ServerError {
-  return new ServerError(Code.INVALID_ARGUMENT, `${path}: ${message}`, { field: path });
+/**
+ * Where in a value the codec is: a string, or a function that makes it. A
+ * function costs nothing until something is refused, which matters when every
+ * item of a million-item map would otherwise build its own `calls[i][0]`.
+ */
+export type ValuePath = string | (() => string);
+
+/**
+ * A refusal on its way up from the part that was refused: each level it passes
+ * adds its step (`[3]`, `.when`), and only then is the path written out. Values
+ * that encode never build a path string.
+ */
+class Refusal {
+  readonly steps: string[] = [];
+  constructor(readonly message: string) {}
+}
+
+/** Adds `step` to a refusal passing through; anything else passes unchanged. */
+function through(error: unknown, step: string | number): never {
+  if (error instanceof Refusal) error.steps.push(typeof step === "number" ? `[${step}]` : `.${step}`);
+  throw error;
+}
+
+/** The ServerError a refusal becomes, its message naming the path, e.g. `args[1].when`. */
+function refused(error: unknown, path: ValuePath): never {
+  if (!(error instanceof Refusal)) throw error;
+  const at = (typeof path === "string" ? path : path()) + error.steps.reverse().join("");
+  throw new ServerError(Code.INVALID_ARGUMENT, `${at}: ${error.message}`, { field: at });
+}
+
+/** What one encode or decode carries down: limits, the items left, the objects on the way. */
+interface Walk {
+  refs: RefCodec | undefined;
+  limits: ValueLimits;
+  items: number;
+  seen: Set<object> | undefined;
 }
 
 /**
@@ -31,26 +64,21 @@ function refuse(path: string, message: string): ServerError {
  */
 export function toValue(
   value: unknown,
-  path: string,
+  path: ValuePath,
   refs?: RefCodec,
   limits: ValueLimits = VALUE_LIMITS,
 ): Value {
-  const budget = { items: limits.maxItems };
-  return encode(value, path, 0, new Set(), refs, limits, budget);
+  try {
+    // Numbers, strings and the like need no walk state.
+    if (typeof value !== "object" && typeof value !== "function") return scalar(value, limits);
+    return encode(value, 0, { refs, limits, items: limits.maxItems, seen: undefined });
+  } catch (error) {
+    refused(error, path);
+  }
 }
 
-function encode(
-  value: unknown,
-  path: string,
-  depth: number,
-  seen: Set<object>,
-  refs: RefCodec | undefined,
-  limits: ValueLimits,
-  budget: { items: number },
-): Value {
+function scalar(value: unknown, limits: ValueLimits): Value {
   switch (typeof value) {
-    case "undefined":
-      return { nullValue: 0 };
     case "boolean":
       return { boolValue: value };
     case "number":
@@ -58,74 +86,95 @@ function encode(
     case "bigint":
       if (value >= INT64_MIN && value < INT64_LIMIT) return { int64Value: value };
       if (value >= 0n && value < UINT64_LIMIT) return { uint64Value: value };
-      throw refuse(path, `bigint ${value} does not fit in 64 bits`);
+      throw new Refusal(`bigint ${value} does not fit in 64 bits`);
     case "string":
       if (value.length > limits.maxBytes)
-        throw refuse(path, `string longer than maxBytes (${limits.maxBytes})`);
+        throw new Refusal(`string longer than maxBytes (${limits.maxBytes})`);
       return { stringValue: value };
     case "symbol":
-      throw refuse(path, "symbols cannot be sent");
-    case "function": {
-      const ref = refs?.toRef(value);
-      if (!ref) throw refuse(path, "functions can only be sent as callbacks over a session");
-      return { ref };
-    }
+      throw new Refusal("symbols cannot be sent");
+    default:
+      return { nullValue: 0 };
   }
+}
+
+function encode(value: unknown, depth: number, walk: Walk): Value {
+  if (typeof value === "function") {
+    const ref = walk.refs?.toRef(value);
+    if (!ref) throw new Refusal("functions can only be sent as callbacks over a session");
+    return { ref };
+  }
+  if (typeof value !== "object") return scalar(value, walk.limits);
   if (value === null) return { nullValue: 0 };
   const object = value as object;
+  const { limits } = walk;
   if (object instanceof Uint8Array) {
     if (object.byteLength > limits.maxBytes)
-      throw refuse(path, `bytes longer than maxBytes (${limits.maxBytes})`);
+      throw new Refusal(`bytes longer than maxBytes (${limits.maxBytes})`);
     return { bytesValue: Buffer.from(object.buffer, object.byteOffset, object.byteLength) };
   }
-  if (depth >= limits.maxDepth) throw refuse(path, `nested deeper than maxDepth (${limits.maxDepth})`);
-  if (seen.has(object)) throw refuse(path, "cyclic value: it contains itself");
-  seen.add(object);
+  if (depth >= limits.maxDepth) throw new Refusal(`nested deeper than maxDepth (${limits.maxDepth})`);
+  walk.seen ??= new Set();
+  if (walk.seen.has(object)) throw new Refusal("cyclic value: it contains itself");
+  walk.seen.add(object);
   try {
     if (Array.isArray(object)) {
-      budget.items -= object.length;
-      if (budget.items < 0) throw refuse(path, `more than maxItems (${limits.maxItems}) items`);
+      spend(walk, object.length);
       // Index by index: a sparse array's holes are null, as in JSON (map() would keep them holes).
       const values = new Array<Value>(object.length);
       for (let i = 0; i < object.length; i++) {
-        values[i] = encode(object[i], `${path}[${i}]`, depth + 1, seen, refs, limits, budget);
+        try {
+          values[i] = encode(object[i], depth + 1, walk);
+        } catch (error) {
+          through(error, i);
+        }
       }
       return { listValue: { values } };
     }
     if (object instanceof Map) {
-      budget.items -= object.size;
-      if (budget.items < 0) throw refuse(path, `more than maxItems (${limits.maxItems}) items`);
+      spend(walk, object.size);
       const entries = [];
       for (const [key, item] of object) {
-        if (typeof key !== "string") throw refuse(path, "only Maps with string keys can be sent");
-        entries.push({ key, value: encode(item, `${path}.${key}`, depth + 1, seen, refs, limits, budget) });
+        if (typeof key !== "string") throw new Refusal("only Maps with string keys can be sent");
+        try {
+          entries.push({ key, value: encode(item, depth + 1, walk) });
+        } catch (error) {
+          through(error, key);
+        }
       }
       return { mapValue: { entries } };
     }
     // The side's ref codec decides first: a plain object may be a callback
     // object (client) or marked to travel by reference (node).
-    const ref = refs?.toRef(object);
+    const ref = walk.refs?.toRef(object);
     if (ref) return { ref };
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto === Object.prototype || proto === null) {
       const keys = Object.keys(object);
-      budget.items -= keys.length;
-      if (budget.items < 0) throw refuse(path, `more than maxItems (${limits.maxItems}) items`);
+      spend(walk, keys.length);
       const record = object as Record<string, unknown>;
-      return {
-        mapValue: {
-          entries: keys.map((key) => ({
-            key,
-            value: encode(record[key], `${path}.${key}`, depth + 1, seen, refs, limits, budget),
-          })),
-        },
-      };
+      const entries = new Array<{ key: string; value: Value }>(keys.length);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        try {
+          entries[i] = { key, value: encode(record[key], depth + 1, walk) };
+        } catch (error) {
+          through(error, key);
+        }
+      }
+      return { mapValue: { entries } };
     }
     const name = (object as { constructor?: { name?: string } }).constructor?.name ?? "object";
-    throw refuse(path, `a ${name} cannot be sent by value; send plain data or expose it`);
+    throw new Refusal(`a ${name} cannot be sent by value; send plain data or expose it`);
   } finally {
-    seen.delete(object);
+    walk.seen.delete(object);
   }
+}
+
+/** Takes `count` items from the walk's budget, refusing the value past maxItems. */
+function spend(walk: Walk, count: number): void {
+  walk.items -= count;
+  if (walk.items < 0) throw new Refusal(`more than maxItems (${walk.limits.maxItems}) items`);
 }
 
 /**
@@ -135,22 +184,24 @@ function encode(
  */
 export function fromValue(
   value: Value | undefined,
-  path: string,
+  path: ValuePath,
   refs?: RefCodec,
   limits: ValueLimits = VALUE_LIMITS,
 ): unknown {
-  const budget = { items: limits.maxItems };
-  return decode(value, path, 0, refs, limits, budget);
+  try {
+    const simple = leaf(value, refs);
+    if (simple !== COMPOUND) return simple;
+    return decode(value as Value, 0, { refs, limits, items: limits.maxItems, seen: undefined });
+  } catch (error) {
+    refused(error, path);
+  }
 }
 
-function decode(
-  value: Value | undefined,
-  path: string,
-  depth: number,
-  refs: RefCodec | undefined,
-  limits: ValueLimits,
-  budget: { items: number },
-): unknown {
+/** What {@link leaf} answers for a list or a map, which {@link decode} walks. */
+const COMPOUND = Symbol("compound");
+
+/** A Value that is neither list nor map, or {@link COMPOUND}. */
+function leaf(value: Value | undefined, refs: RefCodec | undefined): unknown {
   if (value === undefined || value.nullValue !== undefined) return null;
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.doubleValue !== undefined) return value.doubleValue;
@@ -159,39 +210,57 @@ function decode(
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.bytesValue !== undefined) return new Uint8Array(value.bytesValue);
   if (value.ref !== undefined) {
-    if (!refs) throw refuse(path, "object references only travel over a session");
+    if (!refs) throw new Refusal("object references only travel over a session");
     return refs.fromRef(value.ref);
   }
-  if (depth >= limits.maxDepth) throw refuse(path, `nested deeper than maxDepth (${limits.maxDepth})`);
+  if (value.listValue !== undefined || value.mapValue !== undefined) return COMPOUND;
+  // No kind set: an empty message, or a kind of a newer protocol than this side's.
+  throw new Refusal("Value has no kind this side understands (send null_value for null)");
+}
+
+function decode(value: Value | undefined, depth: number, walk: Walk): unknown {
+  const simple = leaf(value, walk.refs);
+  if (simple !== COMPOUND) return simple;
+  value = value as Value;
+  if (depth >= walk.limits.maxDepth) {
+    throw new Refusal(`nested deeper than maxDepth (${walk.limits.maxDepth})`);
+  }
   if (value.listValue !== undefined) {
     const items = value.listValue.values;
-    budget.items -= items.length;
-    if (budget.items < 0) throw refuse(path, `more than maxItems (${limits.maxItems}) items`);
-    return items.map((item, i) => decode(item, `${path}[${i}]`, depth + 1, refs, limits, budget));
-  }
-  if (value.mapValue !== undefined) {
-    const entries = value.mapValue.entries;
-    budget.items -= entries.length;
-    if (budget.items < 0) throw refuse(path, `more than maxItems (${limits.maxItems}) items`);
-    const out: Record<string, unknown> = {};
-    for (const { key, value: item } of entries) {
-      const decoded = decode(item, `${path}.${key}`, depth + 1, refs, limits, budget);
-      // Assigning "__proto__" would replace the prototype; define it as data instead.
-      if (key === "__proto__") {
-        Object.defineProperty(out, key, {
-          value: decoded,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else {
-        out[key] = decoded;
+    spend(walk, items.length);
+    const out = new Array<unknown>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      try {
+        out[i] = decode(items[i], depth + 1, walk);
+      } catch (error) {
+        through(error, i);
       }
     }
     return out;
   }
-  // No kind set: an empty message, or a kind of a newer protocol than this side's.
-  throw refuse(path, "Value has no kind this side understands (send null_value for null)");
+  const entries = (value.mapValue as MapValue).entries;
+  spend(walk, entries.length);
+  const out: Record<string, unknown> = {};
+  for (const { key, value: item } of entries) {
+    let decoded: unknown;
+    try {
+      decoded = decode(item, depth + 1, walk);
+    } catch (error) {
+      through(error, key);
+    }
+    // Assigning "__proto__" would replace the prototype; define it as data instead.
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, {
+        value: decoded,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = decoded;
+    }
+  }
+  return out;
 }
 
 export { RefOwner };

@@ -692,6 +692,21 @@ describe("hostile input", { timeout: 120_000 }, () => {
         callBytes(7, "calc", "add", two),
       ),
       lenField(1, batchOfMany),
+      // A batch whose second and third entries carry bad values: only those entries fail, each named.
+      lenField(
+        1,
+        lenField(
+          5,
+          Buffer.concat([
+            varintField(1, 9),
+            strField(2, "calc"),
+            strField(4, "add"),
+            lenField(5, Buffer.concat(two.map((a) => lenField(1, a)))),
+            lenField(5, Buffer.concat([lenField(1, V.double(1)), lenField(1, Buffer.alloc(0))])),
+            lenField(5, lenField(1, nestedValue(40, "list"))),
+          ]),
+        ),
+      ),
     ]);
     const { status, responses } = await sessionRaw(raw, [frame], 10_000);
     assert.equal(
@@ -725,6 +740,14 @@ describe("hostile input", { timeout: 120_000 }, () => {
     const batch = messages.find((m) => m.batchResult?.id === 8n)?.batchResult;
     assert.equal(batch?.error?.code, Code.INVALID_ARGUMENT, "a batch of 10,001 entries is refused");
     assert.match(batch?.error?.message ?? "", /at most 10000 entries/);
+    const mixed = messages.find((m) => m.batchResult?.id === 9n)?.batchResult;
+    assert.equal(mixed?.outcomes.length, 3, "every entry of the mixed batch is answered");
+    assert.equal(mixed?.outcomes[0]?.value?.doubleValue, 5, "the good entry is answered");
+    assert.match(mixed?.outcomes[1]?.error?.message ?? "", /^calls\[1\]\.args\[1\]: Value has no kind/);
+    assert.match(
+      mixed?.outcomes[2]?.error?.message ?? "",
+      /^calls\[2\]\.args\[0\](\[0\])+: nested deeper than maxDepth/,
+    );
 
     await assertServing("after malformed protobuf");
     await assertSettled("after malformed protobuf");

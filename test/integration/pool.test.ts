@@ -239,6 +239,15 @@ describe("a pool over two nodes", () => {
       pool.map(PrimeChecker.isPrime, [{ n: 7n }, { n: -1 }]),
       (err: RemoteError) => err.code === Code.INVALID_ARGUMENT && err.field === "n",
     );
+    // An item that cannot be sent fails alone, named by where it sat in the call that carried it.
+    const unsendable = await pool.map<number>("work.square", [1, 2, { when: Symbol("t") }, 4], {
+      errors: "return",
+    });
+    assert.deepEqual([unsendable[0], unsendable[1], unsendable[3]], [1, 4, 16]);
+    const refused = unsendable[2];
+    assert.ok(refused instanceof RemoteError);
+    assert.equal(refused.code, Code.INVALID_ARGUMENT);
+    assert.match(refused.message, /calls\[\d+\]\[0\]\.when: symbols cannot be sent/);
   });
 
   test("unknown objects and methods fail fast with what exists", async () => {

@@ -65,6 +65,29 @@ test("what cannot travel is refused with its path", () => {
   refused(deep, /nested deeper than maxDepth \(30\)/);
 });
 
+test("a refused part is named by its whole path, written only when something is refused", () => {
+  let asked = 0;
+  const path = () => {
+    asked++;
+    return "calls[7]";
+  };
+  const value = { a: [1, { b: [true, Symbol("s")] }] };
+  assert.throws(
+    () => toValue(value, path),
+    (err: unknown) =>
+      err instanceof ServerError &&
+      err.message === "calls[7].a[1].b[1]: symbols cannot be sent" &&
+      err.field === "calls[7].a[1].b[1]",
+  );
+  assert.equal(asked, 1);
+  assert.deepEqual(fromValue(toValue({ a: [1, 2n, "x"] }, path), path), { a: [1, 2n, "x"] });
+  assert.equal(asked, 1, "values that travel never build their path");
+  const received: Value = {
+    mapValue: { entries: [{ key: "list", value: { listValue: { values: [{ boolValue: true }, {}] } } }] },
+  };
+  assert.throws(() => fromValue(received, path), /calls\[7\]\.list\[1\]: Value has no kind/);
+});
+
 test("a sparse array's holes travel as null, as in JSON", () => {
   // biome-ignore lint/suspicious/noSparseArray: the point of the test.
   const sparse = [1, , 3];
