@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { Agent, request } from "undici";
 // The compiled package, as users run it (`make bench` builds first).
 import { createPool, Fetcher, type Pool, PrimeChecker } from "../dist/index.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
@@ -164,13 +165,34 @@ async function fetches(): Promise<void> {
   const pages = await pageServer(100);
   const urls = (count: number, tag: string) =>
     Array.from({ length: count }, (_, i) => ({ url: `${pages.base}/${tag}${i}` }));
-  // Warm each node's connection pool to the page server.
-  await both.map(Fetcher.fetch, urls(200, "warm"), { concurrency: 200 });
+  // Warm-up rounds of the measured shape: they open each node's connections to
+  // the page server and let V8 compile the fetch path, so the figures are steady state.
+  for (let i = 0; i < 3; i++) {
+    for (const pool of [both, one])
+      await pool.map(Fetcher.fetch, urls(150, `warm${i}-`), { concurrency: 150 });
+  }
   let round = 0;
   const [two, single] = await sideBySide(both, one, (pool) =>
     pool.map(Fetcher.fetch, urls(150, `r${round++}-`), { concurrency: 150 }),
   );
-  console.log(`  150 pages: two nodes ${two.toFixed(3)} s, one node ${single.toFixed(3)} s (floor 0.100 s)`);
+  // The same 150 pages fetched straight from this process with undici, no ferry:
+  // what the page server and this machine's cores allow before any node is involved.
+  const agent = new Agent({ connections: 1000 });
+  const direct = async (tag: string) => {
+    await Promise.all(
+      urls(150, tag).map(async ({ url }) => (await request(url, { dispatcher: agent })).body.text()),
+    );
+  };
+  const raw: number[] = [];
+  for (let i = 0; i < 3 + ROUNDS; i++) {
+    const started = performance.now();
+    await direct(`d${i}-`);
+    if (i >= 3) raw.push(seconds(started));
+  }
+  await agent.close();
+  console.log(
+    `  150 pages: two nodes ${two.toFixed(3)} s, one node ${single.toFixed(3)} s, undici from one process without ferry ${median(raw).toFixed(3)} s (floor 0.100 s)`,
+  );
   const started = performance.now();
   const many = await both.map(Fetcher.fetch, urls(10_000, "many"), { concurrency: 1000, errors: "return" });
   const wall = seconds(started);
