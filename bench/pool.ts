@@ -7,9 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
+import { startPageServer } from "../demo/pages.js";
 // The compiled package, as users run it (`make bench` builds first).
 import { createPool, Fetcher, type Pool, PrimeChecker } from "../dist/index.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
@@ -141,28 +141,12 @@ async function tiny(): Promise<void> {
   await stop();
 }
 
-/** A page server in its own process that answers every page after `delayMs`. */
-async function pageServer(delayMs: number): Promise<{ base: string; child: ChildProcess }> {
-  const script = `
-    const http = require("node:http");
-    const server = http.createServer((req, res) => setTimeout(() => {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end("<title>page " + req.url + "</title>");
-    }, ${delayMs}));
-    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const [port] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
-    string,
-  ];
-  return { base: `http://127.0.0.1:${port}`, child };
-}
-
 async function fetches(): Promise<void> {
   console.log(
     "\n== Fetcher.fetch through the pool, pages answered after 100 ms (page server in its own process)",
   );
   const { both, one, stop } = await twoNodes();
-  const pages = await pageServer(100);
+  const pages = await startPageServer(100);
   const urls = (count: number, tag: string) =>
     Array.from({ length: count }, (_, i) => ({ url: `${pages.base}/${tag}${i}` }));
   // Warm-up rounds of the measured shape: they open each node's connections to
@@ -200,7 +184,7 @@ async function fetches(): Promise<void> {
   console.log(
     `  10,000 pages, concurrency 1000, two nodes: ${wall.toFixed(2)} s (${failed} failed; floor 1.0 s)`,
   );
-  pages.child.kill();
+  await pages.stop();
   await stop();
 }
 
