@@ -2,7 +2,13 @@ import { Code } from "../src/code.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { RemoteCall } from "./remote-call.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
-import type { CallSink, CallTarget, ClientSession } from "./session.js";
+import {
+  type CallControl,
+  type CallSink,
+  type CallTarget,
+  type ClientSession,
+  STREAM_WINDOW_ITEMS,
+} from "./session.js";
 
 /** What a remote method gives back: a stream's items, or the awaited value. */
 export type RemoteReturn<R> =
@@ -33,6 +39,12 @@ export interface ProxyOptions {
   signal?: AbortSignal;
   /** Methods the caller does not wait for (the node's own oneway methods are never waited for either). */
   oneway?: readonly string[];
+  /**
+   * Items of a streaming method the node sends ahead of a `for await` loop
+   * that has not taken them yet (default {@link STREAM_WINDOW_ITEMS}): a slow
+   * loop holds at most this many, and the node's method waits for it.
+   */
+  streamWindow?: number;
 }
 
 interface ProxyState {
@@ -49,6 +61,9 @@ interface ProxyState {
 }
 
 const states = new WeakMap<object, ProxyState>();
+
+/** The control of a call refused before it started. */
+const NOTHING: CallControl = { cancel: () => {}, took: () => {} };
 
 /** Property names a proxy never turns into remote calls, so it is not mistaken for a promise or a thing with a prototype. */
 const NOT_METHODS = new Set(["then", "constructor", "__proto__", "toJSON", "valueOf", "inspect"]);
@@ -77,12 +92,12 @@ export function createProxy<T>(
     state.released = true;
     session.release(["object" in target ? target.object : target.refId]);
   };
-  const start = (method: string, args: unknown[], sink: CallSink): (() => void) => {
+  const start = (method: string, args: unknown[], sink: CallSink): CallControl => {
     if (state.released) {
       sink.fail(
         new RemoteError(Code.FAILED_PRECONDITION, `${label} was released; make a new proxy to call it`),
       );
-      return () => {};
+      return NOTHING;
     }
     if (state.methods && !state.methods.includes(method)) {
       sink.fail(
@@ -91,25 +106,30 @@ export function createProxy<T>(
           `${label}.${method} is not exposed; methods: ${state.methods.join(", ")}`,
         ),
       );
-      return () => {};
+      return NOTHING;
     }
     const oneway = state.options.oneway?.includes(method) === true || state.oneway.has(method);
     if (state.methods || !("object" in target)) {
       return session.call(target, method, args, { ...state.options, oneway }, sink);
     }
-    let cancel: (() => void) | undefined;
+    // The call starts once Describe has answered; until then there is nothing to cancel or tell.
+    let control: CallControl | undefined;
     let cancelled = false;
     session.describe(target.object, state.options.timeoutMs).then(
       (known) => {
         state.methods = known.map((m) => m.name);
         state.oneway = new Set(known.filter((m) => m.oneway).map((m) => m.name));
-        if (!cancelled) cancel = start(method, args, sink);
+        if (!cancelled) control = start(method, args, sink);
       },
       (err: unknown) => sink.fail(toRemoteError(err)),
     );
-    return () => {
-      cancelled = true;
-      cancel?.();
+    return {
+      cancel: () => {
+        cancelled = true;
+        control?.cancel();
+      },
+      // No item can arrive before the call starts, so none can be taken either.
+      took: (items) => control?.took(items),
     };
   };
   const proxy = new Proxy(Object.create(null) as object, {

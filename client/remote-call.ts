@@ -1,5 +1,5 @@
 import type { RemoteError } from "./remote-error.js";
-import type { CallSink } from "./session.js";
+import type { CallControl, CallSink } from "./session.js";
 
 type Step = { value: unknown } | { done: true } | { error: RemoteError };
 
@@ -9,7 +9,7 @@ type Step = { value: unknown } | { done: true } | { error: RemoteError };
  * they arrive. Leaving the loop early cancels the call on the node.
  */
 export class RemoteCall<T> implements PromiseLike<T>, AsyncIterable<T extends readonly (infer I)[] ? I : T> {
-  readonly #cancel: () => void;
+  readonly #control: CallControl;
   #mode: "unset" | "await" | "iterate" = "unset";
   #settled: Step | undefined;
   #streamed = false;
@@ -20,14 +20,22 @@ export class RemoteCall<T> implements PromiseLike<T>, AsyncIterable<T extends re
   readonly #queue: Step[] = [];
   #wake: (() => void) | undefined;
 
-  /** `start` begins the call with the sink this handle listens on; it returns a canceller. */
-  constructor(start: (sink: CallSink) => () => void) {
-    this.#cancel = start({
+  /**
+   * `start` begins the call with the sink this handle listens on. Stream
+   * items are reported taken when the caller has them: all of them when it
+   * awaits the whole list, one by one as a `for await` loop takes them, none
+   * before it has chosen, so an unread stream holds at most its window.
+   */
+  constructor(start: (sink: CallSink) => CallControl) {
+    this.#control = start({
       value: (value) => this.#finish({ value }),
       item: (value) => {
         this.#streamed = true;
         if (this.#mode === "iterate") this.#push({ value });
-        else this.#items.push(value);
+        else {
+          this.#items.push(value);
+          if (this.#mode === "await") this.#control.took(1);
+        }
       },
       end: () => {
         this.#streamed = true;
@@ -67,6 +75,7 @@ export class RemoteCall<T> implements PromiseLike<T>, AsyncIterable<T extends re
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     if (!this.#promise) {
+      if (this.#mode === "unset" && this.#items.length > 0) this.#control.took(this.#items.length);
       this.#mode = this.#mode === "iterate" ? "iterate" : "await";
       this.#promise = new Promise<T>((resolve, reject) => {
         this.#resolve = resolve;
@@ -114,10 +123,11 @@ export class RemoteCall<T> implements PromiseLike<T>, AsyncIterable<T extends re
           finished = true;
           throw new TypeError("the method returned a value, not a stream: await it instead of iterating");
         }
+        this.#control.took(1);
         yield step.value as T extends readonly (infer I)[] ? I : T;
       }
     } finally {
-      if (!finished) this.#cancel();
+      if (!finished) this.#control.cancel();
     }
   }
 }

@@ -18,11 +18,27 @@ import { buildMetadata } from "./build-metadata.js";
 import type { ClientRefs } from "./client-refs.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
 
+/**
+ * Stream items the node may send ahead of a caller that iterates slowly: the
+ * most a streaming call holds in this process before the node waits for it.
+ */
+export const STREAM_WINDOW_ITEMS = 1024;
+
 /** Options of one call through a session. */
 export interface SessionCallOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   oneway?: boolean;
+  /** Stream items the node may send before the caller takes them; default {@link STREAM_WINDOW_ITEMS}. */
+  streamWindow?: number;
+}
+
+/** What the caller of {@link ClientSession.call} can do with the call it started. */
+export interface CallControl {
+  /** Cancels the call on the node; its sink hears CANCELLED. */
+  cancel(): void;
+  /** The caller has taken `items` stream items: the node may send as many more. */
+  took(items: number): void;
 }
 
 /** Receives what the node answers for one call. */
@@ -48,6 +64,9 @@ interface Pending {
   cleanup: () => void;
   /** Callbacks this call passed; they end with it. */
   callbacks: string[];
+  /** The call's stream window (0: none) and items taken that the node has not been told of. */
+  window: number;
+  untold: number;
 }
 
 /** What a call is addressed to: an exposed object by name, or an object the node handed out. */
@@ -130,7 +149,8 @@ export class ClientSession {
 
   /**
    * Starts `object.method(...args)`. The sink hears a value or stream items
-   * then an end, or one failure. Returns a function that cancels the call.
+   * then an end, or one failure. A stream sends at most the call's window of
+   * items beyond those the caller reports taken with `took`.
    */
   call(
     target: CallTarget,
@@ -138,16 +158,26 @@ export class ClientSession {
     args: unknown[],
     options: SessionCallOptions,
     sink: CallSink,
-  ): () => void {
+  ): CallControl {
+    const streamWindow = options.oneway ? 0 : (options.streamWindow ?? STREAM_WINDOW_ITEMS);
     return this.#issue(
       target,
       method,
       () => args.map((arg, i) => toValue(arg, () => `args[${i}]`, this.#refs)),
       (id, encoded, timeoutMs) => ({
-        call: { id, ...target, method, args: encoded, timeoutMs, oneway: options.oneway === true },
+        call: {
+          id,
+          ...target,
+          method,
+          args: encoded,
+          timeoutMs,
+          oneway: options.oneway === true,
+          streamWindow,
+        },
       }),
       options,
       sink,
+      streamWindow,
     );
   }
 
@@ -175,7 +205,8 @@ export class ClientSession {
         end: () => {},
         fail: (error) => sink.fail(error),
       },
-    );
+      0,
+    ).cancel;
   }
 
   #issue<E>(
@@ -185,11 +216,12 @@ export class ClientSession {
     message: (id: bigint, encoded: E, timeoutMs: number) => ClientMessage,
     options: SessionCallOptions,
     sink: CallSink,
-  ): () => void {
+    window: number,
+  ): CallControl {
     const object = "object" in target ? target.object : target.refId;
     if (this.#closed) {
       sink.fail(new RemoteError(Code.CANCELLED, `connection to ${this.#target} is closed`));
-      return () => {};
+      return NO_CALL;
     }
     let encoded: E;
     let callbacks: string[];
@@ -199,13 +231,13 @@ export class ClientSession {
     } catch (err) {
       this.#refs.release(this.#refs.take());
       sink.fail(toRemoteError(err));
-      return () => {};
+      return NO_CALL;
     }
     const signal = options.signal;
     if (signal?.aborted) {
       this.#refs.release(callbacks);
       sink.fail(toRemoteError(signal.reason, signal));
-      return () => {};
+      return NO_CALL;
     }
     this.#ensureOpen();
     const id = this.#nextId++;
@@ -231,10 +263,27 @@ export class ClientSession {
       clearTimeout(timer);
       cleanup();
       queueMicrotask(() => sink.value(undefined));
-      return () => {};
+      return NO_CALL;
     }
-    this.#pending.set(id, { sink, timer, cleanup, callbacks });
-    return () => cancel(new RemoteError(Code.CANCELLED, `${object}.${method} was cancelled`));
+    this.#pending.set(id, { sink, timer, cleanup, callbacks, window, untold: 0 });
+    return {
+      cancel: () => cancel(new RemoteError(Code.CANCELLED, `${object}.${method} was cancelled`)),
+      took: (items) => this.#took(id, items),
+    };
+  }
+
+  /**
+   * Tells the node, a quarter window at a time, that the caller has taken
+   * stream items, so that it sends more: one More per 256 items by default,
+   * riding in the frames that carry everything else.
+   */
+  #took(id: bigint, items: number): void {
+    const pending = this.#pending.get(id);
+    if (!pending || pending.window === 0) return;
+    pending.untold += items;
+    if (pending.untold * 4 < pending.window) return;
+    this.#send({ more: { id, items: pending.untold } });
+    pending.untold = 0;
   }
 
   /** Drops objects the node holds for this session: session-mode objects by name, references by id. */
@@ -388,6 +437,9 @@ function callError(error: CallError): RemoteError {
     field: error.detail?.field,
   });
 }
+
+/** The control of a call that never started, or that has no answer to wait for. */
+const NO_CALL: CallControl = { cancel: () => {}, took: () => {} };
 
 /**
  * A batch's argument lists as Values. One path function serves every entry,

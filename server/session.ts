@@ -47,6 +47,20 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 const PATH = "/ferry.v1.Objects/Session";
 
 /**
+ * Messages queued for a session's connection past which a streaming method
+ * waits for them to leave: a method that yields without ever waiting (an
+ * async generator of numbers) would otherwise queue its whole stream before
+ * the first frame is written.
+ */
+export const MAX_QUEUED_MESSAGES = 1024;
+
+/** Stream items a call's caller will still take (its stream window), and who waits for more. */
+interface Credit {
+  left: number;
+  wake: (() => void) | undefined;
+}
+
+/**
  * The node's side of one client session: calls arrive in frames, run
  * concurrently, and their results, stream items and stream ends go back
  * batched, everything ready in one turn of the event loop in one frame.
@@ -62,11 +76,14 @@ export class ServerSession {
   readonly #running = new Map<bigint, Cancellation>();
   readonly #refs: SessionRefs;
   #outbox: ServerMessage[] = [];
+  readonly #credits = new Map<bigint, Credit>();
   #flushing = false;
   #inputDone = false;
   #draining = false;
   #closed = false;
+  /** Set while the connection takes no more: streams wait on it and no frame is read. */
   #drain: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
   #peer = "";
   #onClose: (() => void) | undefined;
 
@@ -113,6 +130,7 @@ export class ServerSession {
       if (message.call) this.#onCall(message.call);
       else if (message.batch) this.#onBatch(message.batch);
       else if (message.cancel) this.#running.get(message.cancel.id)?.abort(cancelled());
+      else if (message.more) this.#onMore(message.more.id, message.more.items);
       else if (message.release) {
         for (const id of message.release.refIds) this.#objects.instances.delete(id);
         this.#refs.release(message.release.refIds);
@@ -313,23 +331,74 @@ export class ServerSession {
     }
   }
 
+  /**
+   * Sends a streaming method's items as it yields them. The method waits
+   * (its generator is not resumed) while the caller has taken all its
+   * window allows, while the connection takes no more, or while more than
+   * {@link MAX_QUEUED_MESSAGES} wait to leave: a stream never piles up here.
+   */
   async #stream(
     call: Call,
     path: string,
     items: AsyncIterable<unknown>,
     signal: Cancellation,
   ): Promise<void> {
+    const credit: Credit | undefined =
+      call.streamWindow > 0 ? { left: call.streamWindow, wake: undefined } : undefined;
+    if (credit) this.#credits.set(call.id, credit);
     try {
       for await (const item of items) {
         if (signal.aborted) break;
         this.#send({ item: { id: call.id, value: toValue(item, "item", this.#refs) } });
-        if (this.#drain) await this.#drain;
+        if (credit) credit.left--;
+        if (this.#mustWait(credit)) await this.#room(credit, signal);
       }
       if (signal.aborted) throw signal.reason;
       this.#send({ end: { id: call.id, error: undefined } });
     } catch (err) {
       this.#send({ end: { id: call.id, error: this.#callError(path, err) } });
+    } finally {
+      this.#credits.delete(call.id);
     }
+  }
+
+  #mustWait(credit: Credit | undefined): boolean {
+    return (
+      (credit !== undefined && credit.left <= 0) ||
+      this.#drain !== undefined ||
+      this.#outbox.length >= MAX_QUEUED_MESSAGES
+    );
+  }
+
+  /** Returns once a stream may send again, or once its call was cancelled or the session ended. */
+  async #room(credit: Credit | undefined, cancellation: Cancellation): Promise<void> {
+    while (!cancellation.aborted && !this.#closed && this.#mustWait(credit)) {
+      if (credit && credit.left <= 0) {
+        const signal = cancellation.signal;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            credit.wake = undefined;
+            signal.removeEventListener("abort", wake);
+            resolve();
+          };
+          credit.wake = wake;
+          signal.addEventListener("abort", wake);
+        });
+      } else if (this.#drain) {
+        await this.#drain;
+      } else {
+        // The flush already scheduled runs before this.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /** The caller took `items` more of stream `id`. */
+  #onMore(id: bigint, items: number): void {
+    const credit = this.#credits.get(id);
+    if (!credit) return;
+    credit.left = Math.min(credit.left + items, 0xffffffff);
+    credit.wake?.();
   }
 
   #answerError(call: Call, path: string, err: unknown): void {
@@ -363,12 +432,14 @@ export class ServerSession {
     // Pre-packed frames: the stream's serializer writes them as they are.
     for (const frame of packFrames(encoded)) writable = this.#call.write(frame as unknown as SessionResponse);
     if (!writable && !this.#drain) {
-      this.#drain = new Promise((resolve) =>
-        this.#call.once("drain", () => {
-          this.#drain = undefined;
-          resolve();
-        }),
-      );
+      // The client is not reading: stop reading its frames too, so that it
+      // cannot keep starting calls whose answers would queue here. HTTP/2
+      // flow control then holds its writes.
+      this.#call.pause();
+      this.#drain = new Promise((resolve) => {
+        this.#drained = resolve;
+      });
+      this.#call.once("drain", () => this.#endDrain());
     }
     this.#maybeFinish();
   }
@@ -393,6 +464,14 @@ export class ServerSession {
         ? { batchResult: { id, outcomes: [], error } }
         : { end: { id, error } };
     return ServerMessage.encode(replacement).finish();
+  }
+
+  #endDrain(): void {
+    const drained = this.#drained;
+    this.#drain = undefined;
+    this.#drained = undefined;
+    if (!this.#closed) this.#call.resume();
+    drained?.();
   }
 
   /** After the client half-closes, the session ends once every call has answered. */
@@ -424,6 +503,9 @@ export class ServerSession {
     this.#objects.instances.clear();
     this.#refs.close();
     this.#outbox = [];
+    this.#credits.clear();
+    // Streams waiting for the connection see the session closed and end.
+    this.#endDrain();
   }
 }
 

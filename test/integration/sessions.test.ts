@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import { connect } from "../../client/connect.js";
+import { STREAM_WINDOW_ITEMS } from "../../client/session.js";
 import { currentCall } from "../../server/call-context.js";
 import type { FerryNode } from "../../server/create-node.js";
 import { Code } from "../../src/code.js";
@@ -33,7 +34,18 @@ class Feed {
   echo(value: unknown) {
     return value;
   }
+  /** Items `count` has yielded so far: how far the node ran ahead of its caller. */
+  produced = 0;
+  async *count(n: number) {
+    this.produced = 0;
+    for (let i = 0; i < n; i++) {
+      this.produced = i + 1;
+      yield i;
+    }
+  }
 }
+
+let feed: Feed;
 
 let node: FerryNode;
 let target: string;
@@ -41,7 +53,8 @@ let raw: ObjectsClient;
 
 before(async () => {
   ({ node, target } = await startNode({ workers: 1 }));
-  node.expose("feed", new Feed(), { methods: ["ticks", "log", "echo"], oneway: ["log"] });
+  feed = new Feed();
+  node.expose("feed", feed, { methods: ["ticks", "log", "echo", "count"], oneway: ["log"] });
   raw = new ObjectsClient(target, credentials.createInsecure());
 });
 
@@ -67,7 +80,17 @@ test("a client that vanishes mid-stream: the node stops the method and frees the
   const { stream, ended } = openRaw();
   stream.write({
     messages: [
-      { call: { id: 1n, object: "feed", method: "ticks", args: [], timeoutMs: 60_000, oneway: false } },
+      {
+        call: {
+          id: 1n,
+          object: "feed",
+          method: "ticks",
+          args: [],
+          timeoutMs: 60_000,
+          oneway: false,
+          streamWindow: 0,
+        },
+      },
     ],
   });
   await streamStarted.promise;
@@ -80,6 +103,89 @@ test("a client that vanishes mid-stream: the node stops the method and frees the
   }
   assert.equal((await conn.node.info({})).inFlight, 0);
   conn.close();
+});
+
+test("a slow for-await loop holds the node's stream to its window", async () => {
+  const conn = connect(target);
+  try {
+    const proxy = conn.proxy<Feed>("feed");
+    let taken = 0;
+    let ahead = 0;
+    for await (const i of proxy.count(20_000)) {
+      assert.equal(i, taken);
+      taken++;
+      ahead = Math.max(ahead, feed.produced - taken);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(taken, 20_000);
+    // The node may run a window ahead of what it has been told, and it is told a quarter window at a time.
+    assert.ok(
+      ahead <= STREAM_WINDOW_ITEMS + STREAM_WINDOW_ITEMS / 4 + 1,
+      `the method ran ${ahead} items ahead of the loop; window ${STREAM_WINDOW_ITEMS}`,
+    );
+    // With its own window, a proxy's streams stop sooner.
+    const narrow = conn.proxy<Feed>("feed", { streamWindow: 16 });
+    taken = 0;
+    ahead = 0;
+    for await (const _ of narrow.count(2_000)) {
+      taken++;
+      ahead = Math.max(ahead, feed.produced - taken);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(taken, 2_000);
+    assert.ok(ahead <= 16 + 4 + 1, `ran ${ahead} items ahead with a window of 16`);
+  } finally {
+    conn.close();
+  }
+});
+
+test("a stream nobody reads yet stops at its window, and all of it arrives once awaited", async () => {
+  const conn = connect(target);
+  try {
+    feed.produced = 0;
+    const call = conn.proxy<Feed>("feed").count(5_000);
+    while (feed.produced < STREAM_WINDOW_ITEMS) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(feed.produced, STREAM_WINDOW_ITEMS, "the method waits once it has sent a window");
+    const items = await call;
+    assert.equal(items.length, 5_000);
+    assert.equal(items[4_999], 4_999);
+  } finally {
+    conn.close();
+  }
+});
+
+test("without a window (other languages' clients) a stream still waits for the connection", async () => {
+  const { stream, frames, ended } = openRaw();
+  const total = 200_000;
+  let received = 0;
+  let ahead = 0;
+  stream.on("data", (f: SessionResponse) => {
+    for (const m of f.messages) if (m.item) received++;
+    ahead = Math.max(ahead, feed.produced - received);
+  });
+  stream.write({
+    messages: [
+      {
+        call: {
+          id: 1n,
+          object: "feed",
+          method: "count",
+          args: [{ doubleValue: total }],
+          timeoutMs: 60_000,
+          oneway: false,
+          streamWindow: 0,
+        },
+      },
+    ],
+  });
+  while (!frames.some((f) => f.messages.some((m) => m.end))) {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  stream.end();
+  assert.equal(await ended, undefined);
+  assert.equal(received, total);
+  // Unbounded, the generator (which never waits) would run all 200,000 items before the first frame left.
+  assert.ok(ahead < total / 4, `the method ran ${ahead} items ahead of the client`);
 });
 
 test("a malformed frame ends the session with INVALID_ARGUMENT; the node keeps serving", async () => {
@@ -99,6 +205,7 @@ test("a malformed frame ends the session with INVALID_ARGUMENT; the node keeps s
           args: [{ stringValue: "a" }],
           timeoutMs: 0,
           oneway: false,
+          streamWindow: 0,
         },
       },
       {
@@ -109,6 +216,7 @@ test("a malformed frame ends the session with INVALID_ARGUMENT; the node keeps s
           args: [{ stringValue: "b" }],
           timeoutMs: 0,
           oneway: false,
+          streamWindow: 0,
         },
       },
     ],
@@ -128,7 +236,17 @@ test("values too deep or too large are refused per call; the session goes on", a
   const wide: Value = { listValue: { values: Array.from({ length: 300 }, () => ({ boolValue: true })) } };
   stream.write({
     messages: [
-      { call: { id: 1n, object: "feed", method: "echo", args: [deep], timeoutMs: 0, oneway: false } },
+      {
+        call: {
+          id: 1n,
+          object: "feed",
+          method: "echo",
+          args: [deep],
+          timeoutMs: 0,
+          oneway: false,
+          streamWindow: 0,
+        },
+      },
       {
         call: {
           id: 2n,
@@ -137,6 +255,7 @@ test("values too deep or too large are refused per call; the session goes on", a
           args: wide.listValue?.values ?? [],
           timeoutMs: 0,
           oneway: false,
+          streamWindow: 0,
         },
       },
       {
@@ -147,6 +266,7 @@ test("values too deep or too large are refused per call; the session goes on", a
           args: [{ stringValue: "ok" }],
           timeoutMs: 0,
           oneway: false,
+          streamWindow: 0,
         },
       },
     ],

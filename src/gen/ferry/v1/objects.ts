@@ -138,6 +138,7 @@ export interface ClientMessage {
   release?: Release | undefined;
   callbackResult?: CallbackResult | undefined;
   batch?: Batch | undefined;
+  more?: More | undefined;
 }
 
 export interface ServerMessage {
@@ -163,6 +164,13 @@ export interface Call {
   timeoutMs: number;
   /** No result is sent back. */
   oneway: boolean;
+  /**
+   * Stream items the node may send for this call before the caller takes
+   * them: each More adds to it, so a slow reader holds at most this many.
+   * 0 sends freely, as fast as the connection takes them (clients that read
+   * everything at once, grpcurl, simple scripts).
+   */
+  streamWindow: number;
 }
 
 /**
@@ -210,6 +218,15 @@ export interface Outcome {
 /** Cancel stops call `id`: its method's signal aborts and a stream ends. */
 export interface Cancel {
   id: bigint;
+}
+
+/**
+ * More tells the node that the caller has taken `items` more stream items
+ * of call `id` (one with a stream_window): the node may send that many more.
+ */
+export interface More {
+  id: bigint;
+  items: number;
 }
 
 /** Release drops objects the node holds for this session (by reference). */
@@ -964,7 +981,14 @@ export const SessionResponse: MessageFns<SessionResponse> = {
 };
 
 function createBaseClientMessage(): ClientMessage {
-  return { call: undefined, cancel: undefined, release: undefined, callbackResult: undefined, batch: undefined };
+  return {
+    call: undefined,
+    cancel: undefined,
+    release: undefined,
+    callbackResult: undefined,
+    batch: undefined,
+    more: undefined,
+  };
 }
 
 export const ClientMessage: MessageFns<ClientMessage> = {
@@ -983,6 +1007,9 @@ export const ClientMessage: MessageFns<ClientMessage> = {
     }
     if (message.batch !== undefined) {
       Batch.encode(message.batch, writer.uint32(42).fork()).join();
+    }
+    if (message.more !== undefined) {
+      More.encode(message.more, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1040,6 +1067,14 @@ export const ClientMessage: MessageFns<ClientMessage> = {
             message.batch = Batch.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.more = More.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1063,6 +1098,7 @@ export const ClientMessage: MessageFns<ClientMessage> = {
         ? CallbackResult.fromJSON(object.callback_result)
         : undefined,
       batch: isSet(object.batch) ? Batch.fromJSON(object.batch) : undefined,
+      more: isSet(object.more) ? More.fromJSON(object.more) : undefined,
     };
   },
 
@@ -1083,6 +1119,9 @@ export const ClientMessage: MessageFns<ClientMessage> = {
     if (message.batch !== undefined) {
       obj.batch = Batch.toJSON(message.batch);
     }
+    if (message.more !== undefined) {
+      obj.more = More.toJSON(message.more);
+    }
     return obj;
   },
 
@@ -1102,6 +1141,7 @@ export const ClientMessage: MessageFns<ClientMessage> = {
       ? CallbackResult.fromPartial(object.callbackResult)
       : undefined;
     message.batch = (object.batch !== undefined && object.batch !== null) ? Batch.fromPartial(object.batch) : undefined;
+    message.more = (object.more !== undefined && object.more !== null) ? More.fromPartial(object.more) : undefined;
     return message;
   },
 };
@@ -1252,7 +1292,16 @@ export const ServerMessage: MessageFns<ServerMessage> = {
 };
 
 function createBaseCall(): Call {
-  return { id: 0n, object: undefined, refId: undefined, method: "", args: [], timeoutMs: 0, oneway: false };
+  return {
+    id: 0n,
+    object: undefined,
+    refId: undefined,
+    method: "",
+    args: [],
+    timeoutMs: 0,
+    oneway: false,
+    streamWindow: 0,
+  };
 }
 
 export const Call: MessageFns<Call> = {
@@ -1280,6 +1329,9 @@ export const Call: MessageFns<Call> = {
     }
     if (message.oneway !== false) {
       writer.uint32(56).bool(message.oneway);
+    }
+    if (message.streamWindow !== 0) {
+      writer.uint32(64).uint32(message.streamWindow);
     }
     return writer;
   },
@@ -1353,6 +1405,14 @@ export const Call: MessageFns<Call> = {
             message.oneway = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.streamWindow = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1382,6 +1442,11 @@ export const Call: MessageFns<Call> = {
         ? globalThis.Number(object.timeout_ms)
         : 0,
       oneway: isSet(object.oneway) ? globalThis.Boolean(object.oneway) : false,
+      streamWindow: isSet(object.streamWindow)
+        ? globalThis.Number(object.streamWindow)
+        : isSet(object.stream_window)
+        ? globalThis.Number(object.stream_window)
+        : 0,
     };
   },
 
@@ -1408,6 +1473,9 @@ export const Call: MessageFns<Call> = {
     if (message.oneway !== false) {
       obj.oneway = message.oneway;
     }
+    if (message.streamWindow !== 0) {
+      obj.streamWindow = Math.round(message.streamWindow);
+    }
     return obj;
   },
 
@@ -1423,6 +1491,7 @@ export const Call: MessageFns<Call> = {
     message.args = object.args?.map((e) => Value.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
     message.oneway = object.oneway ?? false;
+    message.streamWindow = object.streamWindow ?? 0;
     return message;
   },
 };
@@ -1913,6 +1982,94 @@ export const Cancel: MessageFns<Cancel> = {
   fromPartial<I extends Exact<DeepPartial<Cancel>, I>>(object: I): Cancel {
     const message = createBaseCancel();
     message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    return message;
+  },
+};
+
+function createBaseMore(): More {
+  return { id: 0n, items: 0 };
+}
+
+export const More: MessageFns<More> = {
+  encode(message: More, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.items !== 0) {
+      writer.uint32(16).uint32(message.items);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): More {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMore();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.items = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): More {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      items: isSet(object.items) ? globalThis.Number(object.items) : 0,
+    };
+  },
+
+  toJSON(message: More): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.items !== 0) {
+      obj.items = Math.round(message.items);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<More>, I>>(base?: I): More {
+    return More.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<More>, I>>(object: I): More {
+    const message = createBaseMore();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.items = object.items ?? 0;
     return message;
   },
 };
