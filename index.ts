@@ -17,10 +17,12 @@ export { RemoteError } from "./client/remote-error.js";
 export type { SecurityOptions } from "./client/security.js";
 export type { RequestInput, RequestStream, ServiceClient } from "./client/service-client.js";
 export { type CallContext, currentCall } from "./server/call-context.js";
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from "./server/connection-guard.js";
 export {
   createNode,
   DEFAULT_FETCHER_LIMITS,
   DEFAULT_GRACE_MS,
+  DEFAULT_IDLE_CONNECTION_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   FerryNode,
   type NodeAddress,

@@ -27,6 +27,8 @@ interface NodeFlags {
   insecure?: boolean;
   fetchAllow: string[];
   maxInFlight?: string;
+  maxConnections?: string;
+  handshakeTimeout?: string;
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];
@@ -46,6 +48,11 @@ export function registerNode(program: Command): void {
     .option("--max-samples <n>", "most samples one PiEstimator call may ask for (default 100000000000)")
     .option("--fetch-timeout <ms>", "default time limit of one fetch (default 10000)")
     .option("--max-in-flight <n>", "most calls served at once; more get RESOURCE_EXHAUSTED (default 50000)")
+    .option("--max-connections <n>", "most client connections held at once; more are closed (default 10000)")
+    .option(
+      "--handshake-timeout <ms>",
+      "a connection that has not finished its TLS/HTTP/2 handshake by then is closed (default 10000)",
+    )
     .option("--grace <ms>", "on SIGINT/SIGTERM, time in-flight calls get to finish", "10000")
     .option("--expose-stacks", "send unknown errors' messages and stacks to callers (development only)")
     .option("--json", "print the listening address as one JSON line")
@@ -143,6 +150,12 @@ async function serve(flags: NodeFlags): Promise<void> {
     fetchAllow: flags.fetchAllow,
     ...(flags.maxInFlight !== undefined
       ? { maxCallsInFlight: parseCount(flags.maxInFlight, "--max-in-flight") }
+      : {}),
+    ...(flags.maxConnections !== undefined
+      ? { maxConnections: parseCount(flags.maxConnections, "--max-connections") }
+      : {}),
+    ...(flags.handshakeTimeout !== undefined
+      ? { handshakeTimeoutMs: parseMs(flags.handshakeTimeout, "--handshake-timeout") }
       : {}),
     advertise: flags.advertise,
     tags,

@@ -10,6 +10,11 @@ import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
 import { framesOr } from "../src/frames.js";
 import type { NodeRecord } from "../src/node-record.js";
 import { exposeComputeObjects } from "./compute-objects.js";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  guardConnections,
+} from "./connection-guard.js";
 import type { ExposeOptions } from "./exposure.js";
 import { AddressGuard } from "./fetcher/address-guard.js";
 import { createFetchAgent, DEFAULT_FETCH_LIMITS } from "./fetcher/fetch-page.js";
@@ -50,6 +55,14 @@ export interface NodeOptions extends WorkerPoolOptions {
    * {@link DEFAULT_IDLE_CONNECTION_MS}: idle connections cannot pile up.
    */
   idleConnectionMs?: number;
+  /**
+   * A connection that has not finished its HTTP/2 handshake (TLS included)
+   * this long after connecting is closed: silent or half-open sockets cannot
+   * pile up. Default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}.
+   */
+  handshakeTimeoutMs?: number;
+  /** Connections held at once; past it, new ones are closed on arrival. Default {@link DEFAULT_MAX_CONNECTIONS}. */
+  maxConnections?: number;
   /** Time in-flight calls get to finish on shutdown() before they are cancelled. Default 10 s. */
   graceMs?: number;
   /** Send unknown errors' messages and stacks to callers. Default false: they can reveal internals. */
@@ -138,6 +151,12 @@ export class FerryNode {
     const maxCalls = options.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT;
     if (!Number.isInteger(maxCalls) || maxCalls < 1) {
       throw new RangeError(`maxCallsInFlight must be a positive integer, got ${options.maxCallsInFlight}`);
+    }
+    for (const name of ["handshakeTimeoutMs", "maxConnections", "idleConnectionMs"] as const) {
+      const value = options[name];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+        throw new RangeError(`${name} must be a positive integer, got ${value}`);
+      }
     }
     this.#ctx = {
       inFlight: new InFlight(maxCalls),
@@ -289,6 +308,15 @@ export class FerryNode {
           return;
         }
         this.#address = { host, port: bound, target: `${bindHost}:${bound}` };
+        const guarded = guardConnections(this.#server, {
+          handshakeTimeoutMs: this.#options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+          maxConnections: this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+        });
+        if (!guarded) {
+          this.#ctx.log(
+            "ferry node: this grpc-js offers no hold on its connections; handshakeTimeoutMs and maxConnections are not enforced",
+          );
+        }
         resolve(this.#address);
       });
     });

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect as connectHttp2 } from "node:http2";
+import net from "node:net";
 import { test } from "node:test";
 import { connect } from "../../client/connect.js";
 import { RemoteError } from "../../client/remote-error.js";
 import { Code } from "../../src/code.js";
 import { PrimeCheckerService as PrimeChecker } from "../../src/gen/ferry/v1/prime.js";
-import { defer, ROOT, runCli, startNode } from "../helpers.js";
+import { defer, ROOT, runCli, startNode, within } from "../helpers.js";
+import { waitFor } from "../hostile-wire.js";
 
 test("a node past maxCallsInFlight refuses more calls with RESOURCE_EXHAUSTED, and serves again after", async () => {
   const gate = defer();
@@ -73,6 +75,105 @@ test("a worker that fails or runs out of memory costs its call INTERNAL, never t
     assert.equal(node.inFlight, 0);
   } finally {
     conn.close();
+    await node.shutdown();
+  }
+});
+
+/** TCP sockets open in this process: a test's peers and, the node being in-process, the node's ends of them. */
+const tcpSockets = () => process.getActiveResourcesInfo().filter((kind) => kind === "TCPSocketWrap").length;
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+
+/**
+ * Peers that connect, send `bytes` and then never read or send again. They
+ * cannot see the node close (they do not read), so the test counts the
+ * node's ends of their connections instead.
+ */
+async function stalledPeers(
+  target: string,
+  payloads: Buffer[],
+): Promise<{ sockets: net.Socket[]; before: number }> {
+  const before = tcpSockets();
+  const port = Number(target.slice(target.lastIndexOf(":") + 1));
+  const sockets = payloads.map((bytes) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.once("connect", () => {
+      if (bytes.length > 0) socket.write(bytes);
+    });
+    return socket;
+  });
+  await within(Promise.all(sockets.map((s) => once(s, "connect"))), 10_000, "the peers to connect");
+  return { sockets, before };
+}
+
+test("connections that never finish the HTTP/2 handshake are closed by the node", async () => {
+  // The idle timeout is the default (5 minutes): only the handshake limit can close these within the test.
+  const { node, target } = await startNode({ workers: 1, handshakeTimeoutMs: 300 });
+  // Silent, half a preface, a preface without settings.
+  const { sockets, before } = await stalledPeers(target, [Buffer.alloc(0), PREFACE.subarray(0, 16), PREFACE]);
+  try {
+    await waitFor(
+      () => tcpSockets() <= before + sockets.length,
+      10_000,
+      () => `the node to close its ends of 3 half-open connections (${tcpSockets() - before} sockets open)`,
+    );
+    const conn = connect(target);
+    try {
+      assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await node.shutdown();
+  }
+});
+
+test("an idle connection whose peer stopped reading is closed, not held by a graceful close", async () => {
+  const { node, target } = await startNode({ workers: 1, idleConnectionMs: 200 });
+  // Through the handshake, then silent: grpc-js's idle close waits for a peer that never reads.
+  const { sockets, before } = await stalledPeers(target, [Buffer.concat([PREFACE, EMPTY_SETTINGS])]);
+  try {
+    await waitFor(
+      () => tcpSockets() <= before + 1,
+      15_000,
+      () => "the node to close its end of a connection whose peer stopped reading",
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await node.shutdown();
+  }
+});
+
+test("past maxConnections a new connection is closed on arrival; once one goes, clients get in again", async () => {
+  const { node, target } = await startNode({ workers: 1, maxConnections: 2 });
+  const held = [connectHttp2(`http://${target}`), connectHttp2(`http://${target}`)];
+  try {
+    for (const session of held) await within(once(session, "remoteSettings"), 10_000, "a held connection");
+    const third = connectHttp2(`http://${target}`);
+    third.on("error", () => {});
+    const outcome = await within(
+      Promise.race([
+        once(third, "remoteSettings").then(() => "handshake"),
+        once(third, "close").then(() => "closed"),
+      ]),
+      10_000,
+      "the third connection to be answered or closed",
+    );
+    assert.equal(outcome, "closed", "a third connection is closed at once");
+    held[0]?.destroy();
+    await once(held[0] as ReturnType<typeof connectHttp2>, "close");
+    // The node notices the closed connection a few turns later; the client's own retry covers that.
+    const conn = connect(target);
+    try {
+      assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    for (const session of held) session.destroy();
     await node.shutdown();
   }
 });

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,7 +14,8 @@ import { RemoteError } from "../../client/remote-error.js";
 import { createNode } from "../../server/create-node.js";
 import { Code } from "../../src/code.js";
 import { PrimeCheckerService as PrimeChecker } from "../../src/gen/ferry/v1/prime.js";
-import { runCli, startNode } from "../helpers.js";
+import { runCli, startNode, within } from "../helpers.js";
+import { waitFor } from "../hostile-wire.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ferry-pki-"));
 const pki = join(dir, "pki");
@@ -81,6 +84,36 @@ describe("TLS, mutual TLS and tokens", () => {
       await assert.rejects(stranger.service(PrimeChecker).isPrime({ n: 97n }), isCode(Code.UNAVAILABLE));
     } finally {
       for (const c of [good, plain, stranger]) c.close();
+      await node.shutdown();
+    }
+  });
+
+  test("a TLS handshake that stops half-way is closed by the node; TLS clients are served meanwhile", async () => {
+    const { node, target } = await startNode({
+      workers: 1,
+      handshakeTimeoutMs: 300,
+      tls: { cert: file(pki, "node.pem"), key: file(pki, "node-key.pem") },
+    });
+    const port = Number(target.slice(target.lastIndexOf(":") + 1));
+    const tcpSockets = () =>
+      process.getActiveResourcesInfo().filter((kind) => kind === "TCPSocketWrap").length;
+    const good = connect(target, { tls: { ca: file(pki, "ca.pem") }, defaultTimeoutMs: 5000 });
+    try {
+      assert.equal((await good.service(PrimeChecker).isPrime({ n: 97n })).prime, true);
+      const before = tcpSockets();
+      // Connected, then silent, and never reading: the TLS handshake never starts.
+      const stalled = net.connect(port, "127.0.0.1");
+      stalled.on("error", () => {});
+      await within(once(stalled, "connect"), 10_000, "the stalled peer to connect");
+      assert.equal((await good.service(PrimeChecker).isPrime({ n: 89n })).prime, true, "served meanwhile");
+      await waitFor(
+        () => tcpSockets() <= before + 1,
+        10_000,
+        () => "the node to close its end of a stalled TLS connection",
+      );
+      stalled.destroy();
+    } finally {
+      good.close();
       await node.shutdown();
     }
   });

@@ -1,0 +1,117 @@
+import type { Http2Server, ServerHttp2Session } from "node:http2";
+import type { Socket } from "node:net";
+import type { Server } from "@grpc/grpc-js";
+
+/** A connection that has not finished its HTTP/2 handshake by then is closed. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Connections a node holds at once; past it, new ones are closed as they arrive. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** After grpc-js has asked a connection with no call running to close, how long its peer gets to let it. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** What the guard enforces on every connection of a node. */
+export interface ConnectionLimits {
+  handshakeTimeoutMs: number;
+  maxConnections: number;
+}
+
+/**
+ * Closes the connections grpc-js would hold for as long as their peer likes.
+ * grpc-js turns off the socket timeout, so a socket that never sends the
+ * HTTP/2 preface and settings (a silent connect, half a preface, a TLS
+ * handshake that stops) stays open for good; and when it closes an idle
+ * connection it does so gracefully, which never completes if the peer reads
+ * nothing. Thousands of either would use up the node's descriptors. This
+ * guard destroys a connection that has not finished its handshake within
+ * `handshakeTimeoutMs`, destroys one whose graceful close (with no call
+ * running) has not completed after {@link CLOSE_GRACE_MS}, and caps the
+ * connections held at once.
+ *
+ * grpc-js has none of these options and no public hook on its HTTP/2
+ * sessions, so the guard reaches its HTTP/2 servers through grpc-js's
+ * `http2Servers` map. Returns false when that map is not there (another
+ * grpc-js), after which the node runs without the guard; the caller logs it.
+ */
+export function guardConnections(server: Server, limits: ConnectionLimits): boolean {
+  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(servers instanceof Map)) return false;
+  for (const http2Server of servers.keys() as IterableIterator<Http2Server>) {
+    if (guarded.has(http2Server)) continue;
+    guarded.add(http2Server);
+    http2Server.maxConnections = limits.maxConnections;
+    // Each connection's raw socket and HTTP/2 session, matched by peer address:
+    // a plain connection's session comes first (Node makes it in its own
+    // "connection" listener), a TLS one's after the TLS handshake.
+    const byPeer = new Map<string, Connection>();
+    const connection = (peer: string) => {
+      let found = byPeer.get(peer);
+      if (!found) {
+        found = { socket: undefined, session: undefined, handshake: undefined, streams: 0 };
+        byPeer.set(peer, found);
+      }
+      return found;
+    };
+    http2Server.on("connection", (socket: Socket) => {
+      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+      const conn = connection(peer);
+      conn.socket = socket;
+      conn.handshake = setTimeout(() => kill(conn), limits.handshakeTimeoutMs);
+      conn.handshake.unref();
+      socket.once("close", () => {
+        clearTimeout(conn.handshake);
+        if (byPeer.get(peer) === conn) byPeer.delete(peer);
+      });
+    });
+    http2Server.on("session", (session: ServerHttp2Session) => {
+      const conn = connection(`${session.socket.remoteAddress}:${session.socket.remotePort}`);
+      conn.session = session;
+      session.once("remoteSettings", () => clearTimeout(conn.handshake));
+      session.on("stream", (stream) => {
+        conn.streams++;
+        stream.once("close", () => conn.streams--);
+      });
+      closeWithinGrace(conn, session);
+    });
+  }
+  return true;
+}
+
+const guarded = new WeakSet<Http2Server>();
+
+interface Connection {
+  socket: Socket | undefined;
+  session: ServerHttp2Session | undefined;
+  /** Runs out unless the HTTP/2 handshake finishes first. */
+  handshake: NodeJS.Timeout | undefined;
+  streams: number;
+}
+
+/**
+ * Closes a connection for good. Once a session holds the socket, destroying
+ * the session alone leaves the socket open until the peer closes its side,
+ * which a peer that reads nothing never does: both go.
+ */
+function kill(conn: Connection): void {
+  conn.session?.destroy();
+  conn.socket?.destroy();
+}
+
+/**
+ * Gives a graceful close of `session` (grpc-js's idle timeout, shutdown)
+ * {@link CLOSE_GRACE_MS} once no stream is open, then kills the connection:
+ * Node's close waits forever for a peer that reads nothing. A close with
+ * calls still running is left to finish them, as shutdown's grace intends.
+ */
+function closeWithinGrace(conn: Connection, session: ServerHttp2Session): void {
+  const close = session.close.bind(session);
+  session.close = (callback?: () => void) => {
+    close(callback);
+    const timer = setInterval(() => {
+      if (conn.streams === 0) kill(conn);
+    }, CLOSE_GRACE_MS);
+    timer.unref();
+    conn.socket?.once("close", () => clearInterval(timer));
+  };
+}
