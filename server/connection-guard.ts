@@ -1,5 +1,6 @@
 import type { Http2Server, ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
+import { Server as TlsServer } from "node:tls";
 import type { Server } from "@grpc/grpc-js";
 
 /** A connection that has not finished its HTTP/2 handshake by then is closed. */
@@ -41,38 +42,41 @@ export function guardConnections(server: Server, limits: ConnectionLimits): bool
     if (guarded.has(http2Server)) continue;
     guarded.add(http2Server);
     http2Server.maxConnections = limits.maxConnections;
-    // Each connection's raw socket and HTTP/2 session, matched by peer address:
-    // a plain connection's session comes first (Node makes it in its own
-    // "connection" listener), a TLS one's after the TLS handshake.
-    const byPeer = new Map<string, Connection>();
-    const connection = (peer: string) => {
-      let found = byPeer.get(peer);
-      if (!found) {
-        found = { socket: undefined, session: undefined, handshake: undefined, streams: 0 };
-        byPeer.set(peer, found);
-      }
-      return found;
-    };
-    http2Server.on("connection", (socket: Socket) => {
-      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-      const conn = connection(peer);
-      conn.socket = socket;
-      conn.handshake = setTimeout(() => kill(conn), limits.handshakeTimeoutMs);
-      conn.handshake.unref();
-      socket.once("close", () => {
-        clearTimeout(conn.handshake);
-        if (byPeer.get(peer) === conn) byPeer.delete(peer);
-      });
-    });
+    // A connection's raw socket and its HTTP/2 session arrive apart and are
+    // paired here; everything after holds its own Connection, never a lookup.
+    // A plain connection's session comes first, synchronously inside the
+    // "connection" event (Node's own listener runs before this one); a TLS
+    // one's later, after the TLS handshake, and is found by peer address.
+    const secure = http2Server instanceof TlsServer;
+    let plain: Connection | undefined;
+    const awaitingTls = new Map<string, Connection>();
     http2Server.on("session", (session: ServerHttp2Session) => {
-      const conn = connection(`${session.socket.remoteAddress}:${session.socket.remotePort}`);
-      conn.session = session;
-      session.once("remoteSettings", () => clearTimeout(conn.handshake));
-      session.on("stream", (stream) => {
-        conn.streams++;
-        stream.once("close", () => conn.streams--);
+      const peer = `${session.socket.remoteAddress}:${session.socket.remotePort}`;
+      let conn = secure ? awaitingTls.get(peer) : undefined;
+      if (conn) awaitingTls.delete(peer);
+      conn ??= { socket: undefined, session: undefined, handshake: undefined, streams: 0 };
+      if (!secure) plain = conn;
+      watchSession(conn, session);
+    });
+    http2Server.on("connection", (socket: Socket) => {
+      let conn = secure ? undefined : plain;
+      plain = undefined;
+      const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+      if (!conn) {
+        conn = { socket: undefined, session: undefined, handshake: undefined, streams: 0 };
+        // A newer socket from the same address and port means the older one is gone.
+        awaitingTls.set(peer, conn);
+      }
+      const paired = conn;
+      paired.socket = socket;
+      if (!paired.settled) {
+        paired.handshake = setTimeout(() => kill(paired), limits.handshakeTimeoutMs);
+        paired.handshake.unref();
+      }
+      socket.once("close", () => {
+        clearTimeout(paired.handshake);
+        if (awaitingTls.get(peer) === paired) awaitingTls.delete(peer);
       });
-      closeWithinGrace(conn, session);
     });
   }
   return true;
@@ -85,7 +89,22 @@ interface Connection {
   session: ServerHttp2Session | undefined;
   /** Runs out unless the HTTP/2 handshake finishes first. */
   handshake: NodeJS.Timeout | undefined;
+  /** The peer's settings have arrived: the handshake is done. */
+  settled?: boolean;
   streams: number;
+}
+
+function watchSession(conn: Connection, session: ServerHttp2Session): void {
+  conn.session = session;
+  session.once("remoteSettings", () => {
+    conn.settled = true;
+    clearTimeout(conn.handshake);
+  });
+  session.on("stream", (stream) => {
+    conn.streams++;
+    stream.once("close", () => conn.streams--);
+  });
+  closeWithinGrace(conn, session);
 }
 
 /**
@@ -99,10 +118,11 @@ function kill(conn: Connection): void {
 }
 
 /**
- * Gives a graceful close of `session` (grpc-js's idle timeout, shutdown)
- * {@link CLOSE_GRACE_MS} once no stream is open, then kills the connection:
- * Node's close waits forever for a peer that reads nothing. A close with
- * calls still running is left to finish them, as shutdown's grace intends.
+ * Gives a graceful close of `session` (grpc-js's idle timeout, shutdown, a
+ * client's GOAWAY) {@link CLOSE_GRACE_MS} once no stream is open, then kills
+ * the connection: Node's close waits forever for a peer that reads nothing.
+ * A close with calls still running is left to finish them, as shutdown's
+ * grace intends.
  */
 function closeWithinGrace(conn: Connection, session: ServerHttp2Session): void {
   const close = session.close.bind(session);
