@@ -6,10 +6,9 @@
  * run and after it has gone idle, and prints the drift. `make soak`, or
  * `tsx bench/soak.ts [minutes]`. Loopback only; stops by itself.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { startPageServer } from "../demo/pages.js";
 import { connect, createPool, Fetcher, PiEstimator, PrimeChecker } from "../dist/index.js";
 import { FIXTURE, startNode, stopNode } from "./nodes.js";
 
@@ -20,25 +19,41 @@ const sample = (pid: number) => ({
   threads: readdirSync(`/proc/${pid}/task`).length,
 });
 
-const script = `const http = require("node:http");
-const server = http.createServer((req, res) => setTimeout(() => { res.writeHead(200, { "content-type": "text/html" }); res.end("<title>soak " + req.url + "</title>"); }, 20));
-server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
-const page = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-const [port] = (await once(createInterface({ input: page.stdout as NodeJS.ReadableStream }), "line")) as [
-  string,
-];
-const node = await startNode(2, ["--load", FIXTURE, "--fetch-allow", "127.0.0.1/32"]);
+const pages = await startPageServer(20);
+// --expose-gc and the memory fixture let the soak read live heap after a full collection:
+// RSS alone moves with the collector's mood, the live heap only with what is kept.
+const MEMORY_FIXTURE = fileURLToPath(new URL("./fixtures/memory-objects.js", import.meta.url));
+const node = await startNode(
+  2,
+  ["--load", FIXTURE, "--load", MEMORY_FIXTURE, "--fetch-allow", "127.0.0.1/32"],
+  ["--expose-gc"],
+);
 const pid = node.child.pid as number;
+// On a channel of its own (other channel options): a connection held open for
+// the whole run would carry every round's unary calls, whose cancellations
+// (about 130 stream resets a second) Node's HTTP/2 server answers by closing
+// it after a thousand; see "Limits" in the README.
+const probe = connect(node.target, { maxMessageBytes: 4 * 1024 * 1024 + 1 }).proxy<{ heap(): number }>(
+  "factory",
+);
+const liveHeapMb = async () => (await probe.heap()) / 1024 / 1024;
+
+/** Quiet time before each sample. */
+const IDLE_MS = 20_000;
 
 let calls = 0;
 let failures = 0;
+/** Failures by what they said, to print the commonest. */
+const failed = new Map<string, number>();
 const counts = (p: Promise<unknown>) =>
   p.then(
     () => {
       calls++;
     },
-    () => {
+    (err: unknown) => {
       failures++;
+      const what = err instanceof Error ? err.message.slice(0, 160) : String(err);
+      failed.set(what, (failed.get(what) ?? 0) + 1);
     },
   );
 
@@ -61,7 +76,7 @@ async function round(i: number): Promise<void> {
     counts(
       pool.map(
         Fetcher.fetch,
-        Array.from({ length: 20 }, (_, k) => ({ url: `http://127.0.0.1:${port}/${i}-${k}` })),
+        Array.from({ length: 20 }, (_, k) => ({ url: `${pages.base}/${i}-${k}` })),
         { concurrency: 20 },
       ),
     ),
@@ -84,7 +99,9 @@ while (Date.now() < warmUntil) {
   await Promise.all(Array.from({ length: 4 }, (_, k) => round(rounds * 4 + k)));
   rounds++;
 }
-await new Promise((resolve) => setTimeout(resolve, 6_000));
+// Idle long enough for V8's memory reducer to give back what the warm-up's peak took.
+await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+const baselineHeap = await liveHeapMb();
 const baseline = sample(pid);
 const until = Date.now() + minutes * 60_000;
 let peak = baseline;
@@ -99,17 +116,24 @@ while (Date.now() < until) {
     if (s.rssMb > peak.rssMb) peak = s;
   }
 }
-// Idle: connections close, timers run out.
-await new Promise((resolve) => setTimeout(resolve, 6_000));
+// Idle as long: connections close, timers run out, the heap shrinks back.
+await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+const afterHeap = await liveHeapMb();
 const after = sample(pid);
 const drift = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
 console.log(`  ${calls.toLocaleString("en")} call groups answered, ${failures} failed, ${rounds * 4} rounds`);
+for (const [what, count] of [...failed].sort((a, b) => b[1] - a[1]).slice(0, 3)) {
+  console.log(`    ${count} x ${what}`);
+}
 console.log(
   `  node RSS ${baseline.rssMb.toFixed(0)} MB after warm-up, peak ${peak.rssMb.toFixed(0)} MB, ${after.rssMb.toFixed(0)} MB idle after: drift ${drift(baseline.rssMb, after.rssMb)}`,
 );
 console.log(
-  `  open descriptors ${baseline.fds} -> ${after.fds}; threads ${baseline.threads} -> ${after.threads}`,
+  `  live heap after a full collection ${baselineHeap.toFixed(1)} MB after warm-up, ${afterHeap.toFixed(1)} MB idle after: drift ${drift(baselineHeap, afterHeap)}`,
+);
+console.log(
+  `  open descriptors ${baseline.fds} -> ${after.fds}; threads ${baseline.threads} -> ${after.threads} (the probe's connection counted in both)`,
 );
 await stopNode(node.child);
-page.kill();
+await pages.stop();
 process.exit(0);
