@@ -79,6 +79,16 @@ test("a worker that fails or runs out of memory costs its call INTERNAL, never t
   }
 });
 
+/** A fresh client's call is answered: the node serves on. */
+async function assertServes(target: string): Promise<void> {
+  const conn = connect(target);
+  try {
+    assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
+  } finally {
+    conn.close();
+  }
+}
+
 /** TCP sockets open in this process: a test's peers and, the node being in-process, the node's ends of them. */
 const tcpSockets = () => process.getActiveResourcesInfo().filter((kind) => kind === "TCPSocketWrap").length;
 
@@ -86,14 +96,11 @@ const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
 
 /**
- * Peers that connect, send `bytes` and then never read or send again. They
- * cannot see the node close (they do not read), so the test counts the
- * node's ends of their connections instead.
+ * Connects peers that send `payloads` (one each) and then never read or send
+ * again, and waits up to `ms` for the node to close its ends. They cannot see
+ * the close themselves (they do not read), so the node's ends are counted.
  */
-async function stalledPeers(
-  target: string,
-  payloads: Buffer[],
-): Promise<{ sockets: net.Socket[]; before: number }> {
+async function closedByNode(target: string, payloads: Buffer[], ms: number): Promise<void> {
   const before = tcpSockets();
   const port = Number(target.slice(target.lastIndexOf(":") + 1));
   const sockets = payloads.map((bytes) => {
@@ -104,29 +111,27 @@ async function stalledPeers(
     });
     return socket;
   });
-  await within(Promise.all(sockets.map((s) => once(s, "connect"))), 10_000, "the peers to connect");
-  return { sockets, before };
+  try {
+    await within(Promise.all(sockets.map((s) => once(s, "connect"))), 10_000, "the peers to connect");
+    await waitFor(
+      () => tcpSockets() <= before + sockets.length,
+      ms,
+      () =>
+        `the node to close its ends of ${sockets.length} stalled connections (${tcpSockets() - before} sockets open)`,
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+  }
 }
 
 test("connections that never finish the HTTP/2 handshake are closed by the node", async () => {
   // The idle timeout is the default (5 minutes): only the handshake limit can close these within the test.
   const { node, target } = await startNode({ workers: 1, handshakeTimeoutMs: 300 });
   // Silent, half a preface, a preface without settings.
-  const { sockets, before } = await stalledPeers(target, [Buffer.alloc(0), PREFACE.subarray(0, 16), PREFACE]);
   try {
-    await waitFor(
-      () => tcpSockets() <= before + sockets.length,
-      10_000,
-      () => `the node to close its ends of 3 half-open connections (${tcpSockets() - before} sockets open)`,
-    );
-    const conn = connect(target);
-    try {
-      assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
-    } finally {
-      conn.close();
-    }
+    await closedByNode(target, [Buffer.alloc(0), PREFACE.subarray(0, 16), PREFACE], 10_000);
+    await assertServes(target);
   } finally {
-    for (const socket of sockets) socket.destroy();
     await node.shutdown();
   }
 });
@@ -134,15 +139,9 @@ test("connections that never finish the HTTP/2 handshake are closed by the node"
 test("an idle connection whose peer stopped reading is closed, not held by a graceful close", async () => {
   const { node, target } = await startNode({ workers: 1, idleConnectionMs: 200 });
   // Through the handshake, then silent: grpc-js's idle close waits for a peer that never reads.
-  const { sockets, before } = await stalledPeers(target, [Buffer.concat([PREFACE, EMPTY_SETTINGS])]);
   try {
-    await waitFor(
-      () => tcpSockets() <= before + 1,
-      15_000,
-      () => "the node to close its end of a connection whose peer stopped reading",
-    );
+    await closedByNode(target, [Buffer.concat([PREFACE, EMPTY_SETTINGS])], 15_000);
   } finally {
-    for (const socket of sockets) socket.destroy();
     await node.shutdown();
   }
 });
@@ -166,12 +165,7 @@ test("past maxConnections a new connection is closed on arrival; once one goes, 
     held[0]?.destroy();
     await once(held[0] as ReturnType<typeof connectHttp2>, "close");
     // The node notices the closed connection a few turns later; the client's own retry covers that.
-    const conn = connect(target);
-    try {
-      assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
-    } finally {
-      conn.close();
-    }
+    await assertServes(target);
   } finally {
     for (const session of held) session.destroy();
     await node.shutdown();
@@ -190,12 +184,7 @@ test("a connection with no calls is closed after idleConnectionMs", async () => 
       new Promise((resolve) => setTimeout(() => resolve("still open after 5 s"), 5_000).unref()),
     ]);
     assert.match(String(closed), /goaway|close/);
-    const conn = connect(target);
-    try {
-      assert.equal((await conn.service(PrimeChecker).isPrime({ n: 97n })).prime, true, "the node serves on");
-    } finally {
-      conn.close();
-    }
+    await assertServes(target);
   } finally {
     session.destroy();
     await node.shutdown();
