@@ -6,8 +6,7 @@
 // compiled CLI.
 
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
@@ -15,47 +14,21 @@ import { connect } from "../../client/connect.js";
 import { createPool, type Pool } from "../../client/pool.js";
 import { Code } from "../../src/code.js";
 import { ROOT } from "../helpers.js";
+import { alive, type Host, makeNetwork, type Network, skipReason } from "./netns.js";
 
 /** Items in the map; the failures happen when the input reaches half of them. */
 const ITEMS = 20_000;
 const HALF = ITEMS / 2;
 const PORT = 50051;
 
-/** One of the "hosts": a namespace, its veth pair, and the node running in it. */
-interface Host {
-  ns: string;
-  /** The veth end in the root namespace, on the bridge. */
-  outer: string;
-  /** The veth end inside the namespace. */
-  inner: string;
-  address: string;
-  target: string;
+/** One of the "hosts", and the node running in it. */
+interface NodeHost extends Host {
   child?: ChildProcess;
   stderr: string;
 }
 
-/** Runs `ip` with these arguments; throws with its stderr when it fails. */
-function ip(...args: string[]): string {
-  try {
-    return execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? "").trim();
-    throw new Error(`ip ${args.join(" ")} failed: ${stderr || (err as Error).message}`, { cause: err });
-  }
-}
-
-/** Whether an `ip` failure means the system refuses us namespaces or links (not root, no CAP_SYS_ADMIN/CAP_NET_ADMIN). */
-function refused(err: unknown): boolean {
-  return /Operation not permitted|Permission denied|EPERM|EACCES/i.test(String((err as Error).message));
-}
-
-/** Whether the process is still running (or stopped), as opposed to exited. */
-function alive(child: ChildProcess | undefined): child is ChildProcess {
-  return child !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
 /** Starts `ferry node` inside a namespace and waits for the address it prints. */
-async function spawnNodeIn(host: Host): Promise<void> {
+async function spawnNodeIn(host: NodeHost): Promise<void> {
   // `ip netns exec` enters the namespace and execs the command: the child's pid is the node's.
   const child = spawn(
     "ip",
@@ -105,7 +78,7 @@ async function spawnNodeIn(host: Host): Promise<void> {
 }
 
 /** Stops a node process for good (resuming it first if it is stopped) and waits for its exit. */
-async function stopNode(host: Host): Promise<void> {
+async function stopNode(host: NodeHost): Promise<void> {
   const child = host.child;
   if (!alive(child) || child.pid === undefined) return;
   const exited = once(child, "exit");
@@ -114,69 +87,18 @@ async function stopNode(host: Host): Promise<void> {
   await exited;
 }
 
-const skipReason =
-  process.platform !== "linux"
-    ? "network namespaces need Linux"
-    : process.getuid?.() !== 0
-      ? "creating network namespaces, veth pairs and a bridge needs root"
-      : undefined;
-
-describe("a pool across three network namespaces", { skip: skipReason, timeout: 120_000 }, () => {
-  const tag = randomBytes(2).toString("hex");
-  const bridge = `fy-br${tag}`;
-  let subnet = "";
-  const hosts: Host[] = [];
-  /** What setup made, so teardown removes exactly that. */
-  const made = { bridge: false, namespaces: [] as string[], veths: [] as string[] };
+describe("a pool across three network namespaces", { skip: skipReason(), timeout: 120_000 }, () => {
+  let network: Network | undefined;
+  const hosts: NodeHost[] = [];
   /** Set when the system refused to make namespaces: the test skips with it. */
   let refusedBecause: string | undefined;
   let pool: Pool | undefined;
 
   before(async () => {
-    // A /24 no interface here uses yet.
-    const taken = ip("-o", "-4", "addr", "show");
-    let x = randomInt(1, 251);
-    for (let tries = 0; taken.includes(`10.77.${x}.`) && tries < 250; tries++) x = (x % 250) + 1;
-    subnet = `10.77.${x}`;
-
-    try {
-      ip("netns", "add", `fy-${tag}-1`);
-      made.namespaces.push(`fy-${tag}-1`);
-    } catch (err) {
-      if (!refused(err)) throw err;
-      refusedBecause = `the system refuses network namespaces: ${(err as Error).message}`;
-      return;
-    }
-    for (let i = 2; i <= 3; i++) {
-      ip("netns", "add", `fy-${tag}-${i}`);
-      made.namespaces.push(`fy-${tag}-${i}`);
-    }
-
-    ip("link", "add", bridge, "type", "bridge");
-    made.bridge = true;
-    ip("addr", "add", `${subnet}.1/24`, "dev", bridge);
-    ip("link", "set", bridge, "up");
-
-    for (let i = 1; i <= 3; i++) {
-      const address = `${subnet}.${10 + i}`;
-      const host: Host = {
-        ns: `fy-${tag}-${i}`,
-        outer: `fy-${tag}-h${i}`,
-        inner: `fy-${tag}-n${i}`,
-        address,
-        target: `${address}:${PORT}`,
-        stderr: "",
-      };
-      hosts.push(host);
-      ip("link", "add", host.outer, "type", "veth", "peer", "name", host.inner);
-      made.veths.push(host.outer);
-      ip("link", "set", host.inner, "netns", host.ns);
-      ip("-n", host.ns, "link", "set", "lo", "up");
-      ip("-n", host.ns, "addr", "add", `${address}/24`, "dev", host.inner);
-      ip("-n", host.ns, "link", "set", host.inner, "up");
-      ip("link", "set", host.outer, "master", bridge);
-      ip("link", "set", host.outer, "up");
-    }
+    network = makeNetwork("fy-", 77, ["1", "2", "3"], PORT);
+    refusedBecause = network.refusedBecause;
+    if (refusedBecause) return;
+    for (const host of network.hosts) hosts.push({ ...host, stderr: "" });
 
     await Promise.all(hosts.map((host) => spawnNodeIn(host)));
 
@@ -194,42 +116,8 @@ describe("a pool across three network namespaces", { skip: skipReason, timeout: 
 
   after(async () => {
     pool?.close();
-    const problems: string[] = [];
     await Promise.all(hosts.map((host) => stopNode(host)));
-    // The host-side veth end first: deleting it takes its peer in the namespace with it.
-    for (const veth of made.veths) {
-      try {
-        ip("link", "del", veth);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    for (const ns of made.namespaces) {
-      try {
-        ip("netns", "del", ns);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    if (made.bridge) {
-      try {
-        ip("link", "del", bridge);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    // Nothing of ours is left behind.
-    const namespaces = ip("netns", "list");
-    const links = ip("-o", "link", "show");
-    for (const ns of made.namespaces) {
-      if (namespaces.split("\n").some((line) => line.split(" ")[0] === ns))
-        problems.push(`${ns} still exists`);
-    }
-    for (const name of [bridge, ...hosts.flatMap((h) => [h.outer, h.inner])]) {
-      if (links.includes(`${name}:`) || links.includes(`${name}@`))
-        problems.push(`link ${name} still exists`);
-    }
-    assert.deepEqual(problems, [], "teardown left nothing behind");
+    assert.deepEqual(network?.remove() ?? [], [], "teardown left nothing behind");
   });
 
   test("a map of 20,000 items survives one node killed and one hung half way", async (t) => {
@@ -237,7 +125,7 @@ describe("a pool across three network namespaces", { skip: skipReason, timeout: 
       t.skip(refusedBecause);
       return;
     }
-    const [killed, hung, survivor] = hosts as [Host, Host, Host];
+    const [killed, hung, survivor] = hosts as [NodeHost, NodeHost, NodeHost];
     pool = createPool(hosts.map((h) => h.target));
     await pool.ready();
     for (const s of pool.stats()) assert.equal(s.state, "up", `${s.target} is up before the map`);

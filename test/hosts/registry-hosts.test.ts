@@ -10,7 +10,6 @@
 
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomBytes, randomInt } from "node:crypto";
 import { once } from "node:events";
 import { existsSync, mkdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -20,6 +19,7 @@ import { listNodes } from "../../client/naming.js";
 import { createPool, type Pool } from "../../client/pool.js";
 import { EtcdServer } from "../etcd-server.js";
 import { ROOT, within } from "../helpers.js";
+import { alive, type Host, makeNetwork, type Network, skipReason } from "./netns.js";
 
 const PORT = 50051;
 const FIXTURE = `${ROOT}test/fixtures/pool-objects.js`;
@@ -32,17 +32,6 @@ const DNS_PAUSE = 200;
 const DNS_NAME = "ferry-nodes.test";
 const TTL_SECONDS = 2;
 
-/** One of the "hosts": a namespace and its veth pair on the bridge. */
-interface Host {
-  ns: string;
-  /** The veth end in the root namespace, on the bridge. */
-  outer: string;
-  /** The veth end inside the namespace. */
-  inner: string;
-  address: string;
-  target: string;
-}
-
 /** A `ferry node` process running in a host's namespace. */
 interface NodeProcess {
   host: Host;
@@ -51,26 +40,6 @@ interface NodeProcess {
   /** performance.now() when its stderr said it registered in etcd. */
   registeredAt?: number;
   exited: Promise<unknown>;
-}
-
-/** Runs `ip` with these arguments; throws with its stderr when it fails. */
-function ip(...args: string[]): string {
-  try {
-    return execFileSync("ip", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    const stderr = String((err as { stderr?: unknown }).stderr ?? "").trim();
-    throw new Error(`ip ${args.join(" ")} failed: ${stderr || (err as Error).message}`, { cause: err });
-  }
-}
-
-/** Whether an `ip` failure means the system refuses us namespaces or links (not root, no CAP_SYS_ADMIN/CAP_NET_ADMIN). */
-function refused(err: unknown): boolean {
-  return /Operation not permitted|Permission denied|EPERM|EACCES/i.test(String((err as Error).message));
-}
-
-/** Whether the process is still running (or stopped), as opposed to exited. */
-function alive(child: ChildProcess | undefined): child is ChildProcess {
-  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
 /** Polls until `ready()` holds; fails naming what was awaited after `ms`. */
@@ -82,26 +51,16 @@ async function until(ms: number, what: string, ready: () => boolean): Promise<vo
   }
 }
 
-const skipReason =
-  process.platform !== "linux"
-    ? "network namespaces need Linux"
-    : process.getuid?.() !== 0
-      ? "creating network namespaces, veth pairs, a bridge and /etc/netns files needs root"
-      : undefined;
-
-describe("naming across network namespaces: etcd and dns:///", { skip: skipReason, timeout: 90_000 }, () => {
-  const tag = randomBytes(2).toString("hex");
-  const bridge = `fr-br${tag}`;
+describe("naming across network namespaces: etcd and dns:///", {
+  skip: skipReason("creating network namespaces, veth pairs, a bridge and /etc/netns files"),
+  timeout: 90_000,
+}, () => {
+  let network: Network | undefined;
   let subnet = "";
   /** A, B and C run nodes; D runs the dns:/// client. */
-  const hosts: Host[] = [];
-  /** What setup made, so teardown removes exactly that. */
-  const made = {
-    bridge: false,
-    namespaces: [] as string[],
-    veths: [] as string[],
-    netnsDirs: [] as string[],
-  };
+  let hosts: Host[] = [];
+  /** /etc/netns directories setup made, so teardown removes exactly those. */
+  const netnsDirs: string[] = [];
   let madeNetnsRoot = false;
   /** Every process we started; teardown kills those still running. */
   const children = new Set<ChildProcess>();
@@ -183,49 +142,10 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
   }
 
   before(async () => {
-    // A /24 no interface here uses yet.
-    const taken = ip("-o", "-4", "addr", "show");
-    let x = randomInt(1, 251);
-    for (let tries = 0; taken.includes(`10.78.${x}.`) && tries < 250; tries++) x = (x % 250) + 1;
-    subnet = `10.78.${x}`;
-
-    try {
-      ip("netns", "add", `fr-${tag}-a`);
-      made.namespaces.push(`fr-${tag}-a`);
-    } catch (err) {
-      if (!refused(err)) throw err;
-      refusedBecause = `the system refuses network namespaces: ${(err as Error).message}`;
-      return;
-    }
-    for (const name of ["b", "c", "d"]) {
-      ip("netns", "add", `fr-${tag}-${name}`);
-      made.namespaces.push(`fr-${tag}-${name}`);
-    }
-
-    ip("link", "add", bridge, "type", "bridge");
-    made.bridge = true;
-    ip("addr", "add", `${subnet}.1/24`, "dev", bridge);
-    ip("link", "set", bridge, "up");
-
-    for (const [i, name] of ["a", "b", "c", "d"].entries()) {
-      const address = `${subnet}.${11 + i}`;
-      const host: Host = {
-        ns: `fr-${tag}-${name}`,
-        outer: `fr-${tag}-h${name}`,
-        inner: `fr-${tag}-n${name}`,
-        address,
-        target: `${address}:${PORT}`,
-      };
-      hosts.push(host);
-      ip("link", "add", host.outer, "type", "veth", "peer", "name", host.inner);
-      made.veths.push(host.outer);
-      ip("link", "set", host.inner, "netns", host.ns);
-      ip("-n", host.ns, "link", "set", "lo", "up");
-      ip("-n", host.ns, "addr", "add", `${address}/24`, "dev", host.inner);
-      ip("-n", host.ns, "link", "set", host.inner, "up");
-      ip("link", "set", host.outer, "master", bridge);
-      ip("link", "set", host.outer, "up");
-    }
+    network = makeNetwork("fr-", 78, ["a", "b", "c", "d"], PORT);
+    refusedBecause = network.refusedBecause;
+    subnet = network.subnet;
+    hosts = network.hosts;
   });
 
   after(async () => {
@@ -235,7 +155,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
         stop(child, "SIGKILL", `pid ${child.pid}`).catch((err: Error) => problems.push(err.message)),
       ),
     );
-    for (const dir of made.netnsDirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of netnsDirs) rmSync(dir, { recursive: true, force: true });
     if (madeNetnsRoot) {
       try {
         rmdirSync("/etc/netns");
@@ -243,40 +163,8 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
         // Another run's namespace has files there now: leave it.
       }
     }
-    // The host-side veth end first: deleting it takes its peer in the namespace with it.
-    for (const veth of made.veths) {
-      try {
-        ip("link", "del", veth);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    for (const ns of made.namespaces) {
-      try {
-        ip("netns", "del", ns);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    if (made.bridge) {
-      try {
-        ip("link", "del", bridge);
-      } catch (err) {
-        problems.push((err as Error).message);
-      }
-    }
-    // Nothing of ours is left behind.
-    const namespaces = ip("netns", "list");
-    const links = ip("-o", "link", "show");
-    for (const ns of made.namespaces) {
-      if (namespaces.split("\n").some((line) => line.split(" ")[0] === ns))
-        problems.push(`${ns} still exists`);
-    }
-    for (const name of [bridge, ...hosts.flatMap((h) => [h.outer, h.inner])]) {
-      if (links.includes(`${name}:`) || links.includes(`${name}@`))
-        problems.push(`link ${name} still exists`);
-    }
-    for (const dir of made.netnsDirs) if (existsSync(dir)) problems.push(`${dir} still exists`);
+    problems.push(...(network?.remove() ?? []));
+    for (const dir of netnsDirs) if (existsSync(dir)) problems.push(`${dir} still exists`);
     assert.deepEqual(problems, [], "teardown left nothing behind");
   });
 
@@ -441,7 +329,7 @@ describe("naming across network namespaces: etcd and dns:///", { skip: skipReaso
       // Recursive: a parallel run may remove an empty /etc/netns between a check and ours.
       madeNetnsRoot = !existsSync("/etc/netns");
       const dir = `/etc/netns/${client.ns}`;
-      made.netnsDirs.push(dir);
+      netnsDirs.push(dir);
       mkdirSync(dir, { recursive: true });
       const hostsFile = `${dir}/hosts`;
       const hostsFor = (addresses: string[]) =>
