@@ -94,15 +94,6 @@ export class NodeConnection implements AsyncDisposable {
   ): Remote<T> {
     if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
     if (!name) throw new TypeError("proxy() needs an object name, or a ferry://host:port/object target");
-    const { streamWindow } = options;
-    if (
-      streamWindow !== undefined &&
-      (!Number.isInteger(streamWindow) || streamWindow < 1 || streamWindow > 0xffffffff)
-    ) {
-      throw new RangeError(
-        `streamWindow must be a whole number of items from 1 to 2^32-1, got ${streamWindow}`,
-      );
-    }
     this.#session ??= this.#openSession();
     return createProxy<T>(
       this.#session,
@@ -110,7 +101,7 @@ export class NodeConnection implements AsyncDisposable {
       {
         timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
         signal: options.signal,
-        streamWindow,
+        streamWindow: options.streamWindow,
       },
     );
   }

@@ -84,6 +84,16 @@ export function createProxy<T>(
   options: ProxyOptions,
   methods?: readonly string[],
 ): Remote<T> {
+  // Checked here, where connect().proxy() and withOptions() both arrive.
+  const { streamWindow } = options;
+  if (
+    streamWindow !== undefined &&
+    (!Number.isInteger(streamWindow) || streamWindow < 1 || streamWindow > 0xffffffff)
+  ) {
+    throw new RangeError(
+      `streamWindow must be a whole number of items from 1 to 2^32-1, got ${streamWindow}`,
+    );
+  }
   const label = "object" in target ? target.object : target.refId;
   const state: ProxyState = { session, target, label, options, methods, oneway: new Set(), released: false };
   const stubs = new Map<string, (...args: unknown[]) => RemoteCall<unknown>>();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import { connect } from "../../client/connect.js";
+import { withOptions } from "../../client/proxy.js";
 import { STREAM_WINDOW_ITEMS } from "../../client/session.js";
 import { currentCall } from "../../server/call-context.js";
 import type { FerryNode } from "../../server/create-node.js";
@@ -134,6 +135,9 @@ test("a slow for-await loop holds the node's stream to its window", async () => 
     }
     assert.equal(taken, 2_000);
     assert.ok(ahead <= 16 + 4 + 1, `ran ${ahead} items ahead with a window of 16`);
+    const bad = /streamWindow must be a whole number of items from 1 to 2\^32-1, got 0/;
+    assert.throws(() => conn.proxy<Feed>("feed", { streamWindow: 0 }), bad);
+    assert.throws(() => withOptions(narrow, { streamWindow: 0 }), bad);
   } finally {
     conn.close();
   }
