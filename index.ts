@@ -28,7 +28,7 @@ export {
   type NodeAddress,
   type NodeOptions,
 } from "./server/create-node.js";
-export type { ExposeOptions, InstanceMode } from "./server/exposure.js";
+export type { ExposeOptions, InstanceMode, Placement } from "./server/exposure.js";
 export type { FetcherLimits } from "./server/fetcher.js";
 export { loadObjects } from "./server/load-objects.js";
 export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
@@ -36,6 +36,12 @@ export { byReference } from "./server/references.js";
 export { DEFAULT_TTL_SECONDS, Registration } from "./server/registration.js";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./server/session.js";
 export { DEFAULT_TLS_RELOAD_MS, type NodeTlsOptions } from "./server/tls.js";
+export {
+  DEFAULT_MAX_QUEUE,
+  DEFAULT_STOP_GRACE_MS,
+  DEFAULT_WORKER_HEAP_MB,
+  type WorkerPoolOptions,
+} from "./server/workers/worker-pool.js";
 export { type BuildIdentity, LOCAL_BUILD } from "./src/build-identity.js";
 export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
 export { Code } from "./src/code.js";

@@ -7,7 +7,9 @@ import { type SecurityFlags, securityFrom, securityOptions } from "./security-fl
 /** `ferry info <target>` */
 export function registerInfo(program: Command): void {
   securityOptions(program.command("info"))
-    .description("show what a node runs on and hosts: host, version, cores, workers, objects, load")
+    .description(
+      "show what a node runs on and hosts: host, version, cores, workers busy and tasks queued, objects, load",
+    )
     .argument("<target>", "node address, host:port or ferry://host:port")
     .option("--timeout <ms>", "deadline of the call in milliseconds", "5000")
     .option("--json", "print JSON")
@@ -36,9 +38,14 @@ export function registerInfo(program: Command): void {
           `host      ${info.hostname} (pid ${info.pid})`,
           `version   ferry ${info.version}, protocol ${info.protocol}, ${info.runtime}`,
           `cores     ${info.cores}`,
-          `workers   ${info.workers}`,
+          `workers   ${info.workers} (${info.workersBusy} busy, ${info.tasksQueued} tasks queued)`,
           `in flight ${info.inFlight}`,
           `uptime    ${info.uptimeSeconds.toFixed(1)} s`,
+          ...(info.lastLoopBlock
+            ? [
+                `loop      held ${Math.round(info.lastLoopBlock.milliseconds)} ms by ${info.lastLoopBlock.method}, ${info.lastLoopBlock.secondsAgo.toFixed(1)} s ago`,
+              ]
+            : []),
           "objects",
           ...info.objects.map((o) => `  ${o.name.padEnd(14)} ${o.methods.map((m) => m.name).join(", ")}`),
         ];

@@ -14,7 +14,7 @@ import { type FetcherLimits, fetchMany, fetchUrl } from "./fetcher.js";
 import type { ObjectHost } from "./object-host.js";
 import { estimatePi } from "./pi-estimator.js";
 import { checkMany, checkPrime, findDivisor } from "./prime-checker.js";
-import type { WorkerPool } from "./worker-pool.js";
+import type { WorkerPool } from "./workers/worker-pool.js";
 
 /** A request given as plain data, checked against the contract like a typed call's. */
 function request<T>(type: string, input: unknown): T {

@@ -20,6 +20,7 @@ import { AddressGuard } from "./fetcher/address-guard.js";
 import { createFetchAgent, DEFAULT_FETCH_LIMITS } from "./fetcher/fetch-page.js";
 import { type FetcherLimits, fetcherServer } from "./fetcher.js";
 import { type HandlerContext, InFlight } from "./handlers.js";
+import { LoopWatch } from "./loop-watch.js";
 import { nodeServer } from "./node-info.js";
 import { ObjectHost } from "./object-host.js";
 import { objectsServer } from "./objects-service.js";
@@ -29,7 +30,8 @@ import { Registration } from "./registration.js";
 import { DEFAULT_SESSION_LIMITS, type ServerSession, type SessionLimits } from "./session.js";
 import { type NodeTlsOptions, serverTlsCredentials } from "./tls.js";
 import { TokenCheck } from "./token-check.js";
-import { WorkerPool, type WorkerPoolOptions } from "./worker-pool.js";
+import { WorkerObjects } from "./workers/worker-objects.js";
+import { WorkerPool, type WorkerPoolOptions } from "./workers/worker-pool.js";
 
 /** Options of {@link createNode}. */
 export interface NodeOptions extends WorkerPoolOptions {
@@ -136,7 +138,9 @@ export class FerryNode {
   readonly #health: HealthImplementation;
   readonly #ctx: HandlerContext;
   readonly #fetchAgent: Agent;
-  readonly #host = new ObjectHost();
+  readonly #host: ObjectHost;
+  /** Worker-thread imports of exposed modules (each its failure, if any): listen() waits for them. */
+  #loading: Promise<Error | undefined>[] = [];
   readonly #sessions = new Set<ServerSession>();
   #address: NodeAddress | undefined;
   #closing: Promise<void> | undefined;
@@ -158,13 +162,18 @@ export class FerryNode {
         throw new RangeError(`${name} must be a positive integer, got ${value}`);
       }
     }
+    const exposeStacks = options.exposeStacks ?? false;
+    this.#pool = new WorkerPool({ ...options, exposeStacks, log });
+    const workers = new WorkerObjects(this.#pool);
+    this.#host = new ObjectHost(workers);
     this.#ctx = {
       inFlight: new InFlight(maxCalls),
-      exposeStacks: options.exposeStacks ?? false,
+      exposeStacks,
       log,
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      workers,
+      loopWatch: new LoopWatch(log),
     };
-    this.#pool = new WorkerPool(options);
     const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);
     this.#server = new Server({
@@ -182,7 +191,7 @@ export class FerryNode {
     );
     this.#fetchAgent = createFetchAgent(new AddressGuard(options.fetchAllow));
     this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
-    this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool.size, startedAt));
+    this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt));
     const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
     exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
     const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
@@ -217,8 +226,27 @@ export class FerryNode {
    */
   expose(name: string, target: object, options: ExposeOptions): this {
     this.#host.expose(name, target, options);
+    const spec = this.#host.moduleSpec(name);
+    if (spec) {
+      const loading = this.#pool.load(spec);
+      if (this.#address) {
+        // Already serving: calls wait for the import in each thread, and fail with its cause.
+        loading.catch((err: unknown) => this.#ctx.log(`ferry node: ${(err as Error).message}`));
+      } else
+        this.#loading.push(
+          loading.then(
+            () => undefined,
+            (err: Error) => err,
+          ),
+        );
+    }
     this.#registration?.update();
     return this;
+  }
+
+  /** Worker threads running a task now, and tasks waiting for one. */
+  get workerLoad(): { busy: number; queued: number } {
+    return { busy: this.#pool.busy, queued: this.#pool.queued };
   }
 
   /** Worker threads: the node's slots for CPU-bound calls. */
@@ -252,6 +280,11 @@ export class FerryNode {
    * first attempt only: a node serves whether etcd answers or not).
    */
   async listen(): Promise<NodeAddress> {
+    // Every worker thread has imported the exposed modules before the first call.
+    const loading = this.#loading;
+    this.#loading = [];
+    const failed = (await Promise.all(loading)).find((err) => err !== undefined);
+    if (failed) throw failed;
     const address = await this.#bind();
     if (this.#options.registry !== undefined) {
       const advertise = this.#options.advertise ?? advertisedAddress(address);

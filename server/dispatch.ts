@@ -2,7 +2,8 @@ import { Code } from "../src/code.js";
 import { ServerError } from "../src/server-error.js";
 import type { CallContext } from "./call-context.js";
 import { runInCall } from "./call-context.js";
-import type { ResolvedCall } from "./object-host.js";
+import type { LoopWatch } from "./loop-watch.js";
+import type { BoundCall } from "./object-host.js";
 
 /** What a call on an exposed object gives: a value, or a stream of values. */
 export type Outcome =
@@ -14,9 +15,10 @@ const REST_PARAMETER = /^[^)]*\.\.\./;
 /**
  * Runs `object.method(...args)` inside the call's context. Refuses more
  * arguments than the method declares (unless it takes a rest parameter); a
- * stream method's iteration also runs in the context, item by item.
+ * stream method's iteration also runs in the context, item by item. With
+ * `watch`, each turn the method takes on this thread is timed.
  */
-export function dispatch(call: ResolvedCall, args: unknown[], context: CallContext): Outcome {
+export function dispatch(call: BoundCall, args: unknown[], context: CallContext, watch?: LoopWatch): Outcome {
   if (args.length > call.fn.length && !REST_PARAMETER.test(call.fn.toString())) {
     throw new ServerError(
       Code.INVALID_ARGUMENT,
@@ -24,21 +26,34 @@ export function dispatch(call: ResolvedCall, args: unknown[], context: CallConte
       { field: "args" },
     );
   }
-  if (call.method.stream) {
-    const iterable = runInCall(context, () => call.fn.apply(call.self, args)) as AsyncIterable<unknown>;
-    return { kind: "stream", items: inContext(iterable, context) };
+  const began = watch ? performance.now() : 0;
+  try {
+    if (call.method.stream) {
+      const iterable = runInCall(context, () => call.fn.apply(call.self, args)) as AsyncIterable<unknown>;
+      return { kind: "stream", items: inContext(iterable, context, call, watch) };
+    }
+    return { kind: "value", value: runInCall(context, async () => call.fn.apply(call.self, args)) };
+  } finally {
+    watch?.held(call, performance.now() - began);
   }
-  return { kind: "value", value: runInCall(context, async () => call.fn.apply(call.self, args)) };
 }
 
-async function* inContext(iterable: AsyncIterable<unknown> | Iterable<unknown>, context: CallContext) {
+async function* inContext(
+  iterable: AsyncIterable<unknown> | Iterable<unknown>,
+  context: CallContext,
+  call: BoundCall,
+  watch: LoopWatch | undefined,
+) {
   const iterator =
     Symbol.asyncIterator in iterable
       ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]()
       : (iterable as Iterable<unknown>)[Symbol.iterator]();
   try {
     for (;;) {
-      const next = await runInCall(context, () => iterator.next());
+      const began = watch ? performance.now() : 0;
+      const pending = runInCall(context, () => iterator.next());
+      watch?.held(call, performance.now() - began);
+      const next = await pending;
       if (next.done) return;
       yield next.value;
       if (context.signal.aborted) return;

@@ -4,6 +4,13 @@ import { ServerError } from "../src/server-error.js";
 /** Which instance of an exposed class serves a call (Pyro's instance modes). */
 export type InstanceMode = "single" | "session" | "percall";
 
+/**
+ * Where an exposed object's methods run: on the node's event loop ("main",
+ * the default), or in its worker threads ("workers"), every core busy with
+ * the calls, none of them delaying the node's other work.
+ */
+export type Placement = "main" | "workers";
+
 /** Options of {@link ObjectHost.expose}. */
 export interface ExposeOptions {
   /**
@@ -27,6 +34,18 @@ export interface ExposeOptions {
    * unlisted methods get one per worker slot.
    */
   concurrency?: Readonly<Record<string, number>>;
+  /**
+   * Where the methods run. "main" (default): on the event loop, where shared
+   * state, callbacks and by-reference results work. "workers": in the node's
+   * worker threads, each of which imports `module`; a "session" class is then
+   * an actor living in one thread, a "single" class one actor for every
+   * caller, and a plain object is one copy per thread.
+   */
+  run?: Placement;
+  /** For run "workers": the module that exports the object (a path or a file: URL, e.g. `import.meta.url`). */
+  module?: string | URL;
+  /** For run "workers": the export of `module` that holds it. Default: the exposed name. */
+  exportName?: string;
 }
 
 /** One exposed method, as the host dispatches it. */
@@ -69,6 +88,13 @@ export function forbiddenReason(name: string): string | undefined {
 
 const GENERATORS = new Set(["AsyncGeneratorFunction", "GeneratorFunction"]);
 
+/** Whether a method is an async generator (or generator): its values travel as a stream. */
+export function isStreamMethod(fn: unknown): boolean {
+  return (
+    typeof fn === "function" && GENERATORS.has((fn as { constructor: { name: string } }).constructor.name)
+  );
+}
+
 /**
  * Checks a registration against the object (or a class's prototype): every
  * listed method must exist, be a function, and have an allowed name.
@@ -93,7 +119,7 @@ export function exposedMethods(
     if (typeof fn !== "function") throw new TypeError(`expose("${name}"): ${method} is not a method of it`);
     methods.set(method, {
       name: method,
-      stream: GENERATORS.has((fn as { constructor: { name: string } }).constructor.name),
+      stream: isStreamMethod(fn),
       oneway: oneway.has(method),
       idempotent: idempotent.has(method),
       concurrency: concurrencyOf(name, method, concurrency[method]),

@@ -11,6 +11,8 @@ import { Code } from "../src/code.js";
 import { ServerError } from "../src/server-error.js";
 import { checkClientBuild } from "./build-check.js";
 import { type CallScopeOptions, callSignal, toServiceError } from "./call-scope.js";
+import type { LoopWatch } from "./loop-watch.js";
+import type { WorkerObjects } from "./workers/worker-objects.js";
 
 /** Answers whatever build asks: it is how a client learns the node's version. */
 const UNCHECKED = new Set(["/ferry.v1.Node/Info"]);
@@ -59,6 +61,10 @@ export interface HandlerContext extends CallScopeOptions {
   inFlight: InFlight;
   /** Largest message the node sends; a session result over it fails its call, not the session. */
   maxMessageBytes: number;
+  /** Where calls of objects exposed with run "workers" go. */
+  workers: WorkerObjects;
+  /** Times main-thread methods' turns on the event loop. */
+  loopWatch: LoopWatch;
 }
 
 /** Adapts a promise-returning method to a grpc-js unary handler. */

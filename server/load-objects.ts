@@ -1,20 +1,10 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { InstanceMode } from "./exposure.js";
+import type { ExposeOptions, InstanceMode, Placement } from "./exposure.js";
 
 /** What loading needs of a node. */
 interface Exposer {
-  expose(
-    name: string,
-    target: object,
-    options: {
-      methods: readonly string[];
-      instance?: InstanceMode;
-      oneway?: readonly string[];
-      idempotent?: readonly string[] | boolean;
-      concurrency?: Readonly<Record<string, number>>;
-    },
-  ): unknown;
+  expose(name: string, target: object, options: ExposeOptions): unknown;
 }
 
 /** An export that says what of it may be called. */
@@ -24,14 +14,16 @@ interface Declared {
   oneway?: readonly string[];
   idempotent?: readonly string[] | boolean;
   concurrency?: Readonly<Record<string, number>>;
+  run?: Placement;
 }
 
 /**
  * Exposes a module's objects on a node (`ferry node --load ./objects.js`).
  * Each export that lists its callable methods in `exposed` (a static field of
  * a class, or a property of an object) is exposed under the export's name; a
- * class's static `instance` picks its mode, and `oneway`, `idempotent` and
- * `concurrency` say the same as the options of `expose`. A default-exported function gets
+ * class's static `instance` picks its mode, and `oneway`, `idempotent`,
+ * `concurrency` and `run` ("workers": in the node's worker threads, which
+ * import this module too) say the same as the options of `expose`. A default-exported function gets
  * the node to expose what it likes. Returns the names exposed.
  *
  * ```js
@@ -60,6 +52,9 @@ export async function loadObjects(node: Exposer, file: string): Promise<string[]
       oneway: declared.oneway,
       idempotent: declared.idempotent,
       concurrency: declared.concurrency,
+      run: declared.run,
+      module: url,
+      exportName: name,
     });
     exposed.push(name);
   }

@@ -4,6 +4,7 @@ import { CONTRACT_HASH } from "../src/gen/contract-hash.js";
 import type { InfoResponse, NodeServer, ObjectInfo } from "../src/gen/ferry/v1/node.js";
 import { PROTOCOL_VERSION, VERSION } from "../src/version.js";
 import { type HandlerContext, unary } from "./handlers.js";
+import type { WorkerPool } from "./workers/worker-pool.js";
 
 /** The objects a node hosts, with their methods, as Node.Info lists them. */
 export function describeObjects(): ObjectInfo[] {
@@ -22,28 +23,31 @@ export function describeObjects(): ObjectInfo[] {
 }
 
 /** What Node.Info answers, read at the time of the call. */
-export function nodeInfo(ctx: HandlerContext, workers: number, startedAt: number): InfoResponse {
+export function nodeInfo(ctx: HandlerContext, pool: WorkerPool, startedAt: number): InfoResponse {
   return {
     hostname: hostname(),
     pid: process.pid,
     version: VERSION,
     protocol: PROTOCOL_VERSION,
     cores: availableParallelism(),
-    workers,
+    workers: pool.size,
     objects: describeObjects(),
     inFlight: ctx.inFlight.count,
     uptimeSeconds: (performance.now() - startedAt) / 1000,
     runtime: `node ${process.version}`,
     contract: CONTRACT_HASH,
+    workersBusy: pool.busy,
+    tasksQueued: pool.queued,
+    lastLoopBlock: ctx.loopWatch.last,
   };
 }
 
 /** gRPC handlers of ferry.v1.Node. */
-export function nodeServer(ctx: HandlerContext, workers: number, startedAt: number): NodeServer {
+export function nodeServer(ctx: HandlerContext, pool: WorkerPool, startedAt: number): NodeServer {
   return {
     // Info itself is in flight while it answers; callers want the others.
     info: unary(ctx, "/ferry.v1.Node/Info", async () => {
-      const info = nodeInfo(ctx, workers, startedAt);
+      const info = nodeInfo(ctx, pool, startedAt);
       return { ...info, inFlight: info.inFlight - 1 };
     }),
   };

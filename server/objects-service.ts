@@ -1,13 +1,14 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import type {
-  DescribeRequest,
-  DescribeResponse,
-  InvokeRequest,
-  InvokeResponse,
-  ObjectsServer,
-  SessionRequest,
-  SessionResponse,
+import {
+  type DescribeRequest,
+  type DescribeResponse,
+  type InvokeRequest,
+  type InvokeResponse,
+  type ObjectsServer,
+  ServerMessage,
+  type SessionRequest,
+  type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
@@ -19,6 +20,7 @@ import { dispatch } from "./dispatch.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { ObjectHost } from "./object-host.js";
 import { ServerSession, type SessionLimits } from "./session.js";
+import { workerArgRefs } from "./workers/worker-objects.js";
 
 /** Most items a streaming method may yield to a unary Invoke, which answers them as one list. */
 export const MAX_INVOKE_STREAM_ITEMS = 100_000;
@@ -53,13 +55,29 @@ export function objectsServer(
             },
           );
         }
-        const args = req.args.map((a, i) => fromValue(a, () => `args[${i}]`));
-        const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
         const resolved = host.resolve(req.object, req.method, undefined);
-        const outcome = dispatch(resolved, args, context);
+        const label = `${req.object}.${req.method}`;
+        const refs = resolved.where === "workers" ? workerArgRefs(label) : undefined;
+        const args = req.args.map((a, i) => fromValue(a, () => `args[${i}]`, refs));
+        const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
+        if (resolved.where === "workers") {
+          const answer = ctx.workers.call(
+            resolved,
+            args,
+            context,
+            0n,
+            resolved.method.stream ? "collect" : "result",
+          );
+          if (resolved.method.oneway) {
+            answer.catch((err: unknown) => describeFailure(err, label, ctx));
+            return { result: { nullValue: 0 } };
+          }
+          return { result: ServerMessage.decode(await answer).result?.value };
+        }
+        const outcome = dispatch(resolved, args, context, ctx.loopWatch);
         if (resolved.method.oneway && outcome.kind === "value") {
           // Declared oneway: answer at once; a failure is only logged.
-          outcome.value.catch((err: unknown) => describeFailure(err, `${req.object}.${req.method}`, ctx));
+          outcome.value.catch((err: unknown) => describeFailure(err, label, ctx));
           return { result: { nullValue: 0 } };
         }
         if (outcome.kind === "value") return { result: toValue(await outcome.value, "result") };
@@ -68,7 +86,7 @@ export function objectsServer(
           if (items.length >= MAX_INVOKE_STREAM_ITEMS) {
             throw new ServerError(
               Code.RESOURCE_EXHAUSTED,
-              `${req.object}.${req.method} yielded more than ${MAX_INVOKE_STREAM_ITEMS} items; call it through a session to stream them`,
+              `${label} yielded more than ${MAX_INVOKE_STREAM_ITEMS} items; call it through a session to stream them`,
             );
           }
           items.push(item);

@@ -8,7 +8,7 @@ import type {
 import { estimateFromCounts, PI_BLOCK_SAMPLES } from "../src/kernels/pi.js";
 import { invalidArgument } from "../src/server-error.js";
 import { type HandlerContext, serverStream, unary } from "./handlers.js";
-import type { WorkerPool } from "./worker-pool.js";
+import type { WorkerPool } from "./workers/worker-pool.js";
 
 /** Most samples one call may ask for by default: about 7 minutes of two workers. */
 export const DEFAULT_MAX_SAMPLES = 100_000_000_000n;

@@ -11,7 +11,7 @@ import {
 import { invalidArgument } from "../src/server-error.js";
 import { UINT64_LIMIT } from "../src/uint64.js";
 import { bidiStream, type HandlerContext, unary } from "./handlers.js";
-import type { WorkerPool } from "./worker-pool.js";
+import type { WorkerPool } from "./workers/worker-pool.js";
 
 /** Checks one number on the pool with the requested method. */
 export async function checkPrime(

@@ -5,7 +5,7 @@ import { ServerError } from "../src/server-error.js";
 import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
 import { currentCall } from "./call-context.js";
 import { type ExposedMethod, unknownMethod } from "./exposure.js";
-import type { ObjectHost, ResolvedCall } from "./object-host.js";
+import type { BoundCall, ObjectHost } from "./object-host.js";
 import { referenceMethods } from "./references.js";
 
 interface Held {
@@ -94,7 +94,7 @@ export class SessionRefs implements RefCodec {
   }
 
   /** The held object `refId` and its method, for a call by reference. */
-  resolve(refId: string, method: string): ResolvedCall {
+  resolve(refId: string, method: string): BoundCall {
     const held = this.#held.get(refId);
     if (!held) throw released(refId);
     const exposed = held.methods.get(method);
@@ -102,7 +102,7 @@ export class SessionRefs implements RefCodec {
     const fn = (held.self as Record<string, (...args: unknown[]) => unknown>)[method] as (
       ...args: unknown[]
     ) => unknown;
-    return { object: `${held.name} ${refId}`, method: exposed, self: held.self, fn };
+    return { where: "here", object: `${held.name} ${refId}`, method: exposed, self: held.self, fn };
   }
 
   release(ids: readonly string[]): void {

@@ -1,19 +1,18 @@
 import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import { framedSize, packFrames } from "../src/frames.js";
-import {
-  type Batch,
-  type Call,
-  type CallError,
-  type Outcome,
+import type {
+  Batch,
+  Call,
+  CallError,
+  Outcome,
   ServerMessage,
-  type SessionRequest,
-  type SessionResponse,
+  SessionRequest,
+  SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import type { Value } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
-import { fromValue, toValue } from "../src/value-codec.js";
+import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
 import { type EntryResult, MAX_BATCH_CALLS, runBatch } from "./batch.js";
 import type { CallContext } from "./call-context.js";
@@ -21,8 +20,11 @@ import { describeFailure, toServiceError } from "./call-scope.js";
 import { Cancellation } from "./cancellation.js";
 import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
-import { type ObjectHost, type ResolvedCall, SessionObjects } from "./object-host.js";
+import type { BoundCall, ObjectHost, ResolvedCall, SessionObjects } from "./object-host.js";
+import { EncodedMessage, SessionOutbox } from "./session-outbox.js";
 import { SessionRefs } from "./session-refs.js";
+import { SessionStreams } from "./session-streams.js";
+import { packArgs, type WorkerCall, workerArgRefs } from "./workers/worker-objects.js";
 
 /** Limits of one client session. */
 export interface SessionLimits {
@@ -47,20 +49,6 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 const PATH = "/ferry.v1.Objects/Session";
 
 /**
- * Messages queued for a session's connection past which a streaming method
- * waits for them to leave: a method that yields without ever waiting (an
- * async generator of numbers) would otherwise queue its whole stream before
- * the first frame is written.
- */
-export const MAX_QUEUED_MESSAGES = 1024;
-
-/** Stream items a call's caller will still take (its stream window), and who waits for more. */
-interface Credit {
-  left: number;
-  wake: (() => void) | undefined;
-}
-
-/**
  * The node's side of one client session: calls arrive in frames, run
  * concurrently, and their results, stream items and stream ends go back
  * batched, everything ready in one turn of the event loop in one frame.
@@ -72,18 +60,14 @@ export class ServerSession {
   readonly #host: ObjectHost;
   readonly #ctx: HandlerContext;
   readonly #limits: SessionLimits;
-  readonly #objects = new SessionObjects(randomUUID());
+  readonly #objects: SessionObjects;
   readonly #running = new Map<bigint, Cancellation>();
   readonly #refs: SessionRefs;
-  #outbox: ServerMessage[] = [];
-  readonly #credits = new Map<bigint, Credit>();
-  #flushing = false;
+  readonly #outbox: SessionOutbox;
+  readonly #streams: SessionStreams;
   #inputDone = false;
   #draining = false;
   #closed = false;
-  /** Set while the connection takes no more: streams wait on it and no frame is read. */
-  #drain: Promise<void> | undefined;
-  #drained: (() => void) | undefined;
   #peer = "";
   #onClose: (() => void) | undefined;
 
@@ -97,7 +81,15 @@ export class ServerSession {
     this.#host = host;
     this.#ctx = ctx;
     this.#limits = limits;
+    this.#objects = host.sessionObjects(randomUUID());
+    this.#outbox = new SessionOutbox(call, ctx.maxMessageBytes, () => this.#maybeFinish());
     this.#refs = new SessionRefs(host, (message) => this.#send(message), limits.maxObjects);
+    this.#streams = new SessionStreams({
+      outbox: this.#outbox,
+      closed: () => this.#closed,
+      item: (id, value) => ({ item: { id, value: toValue(value, "item", this.#refs) } }),
+      callError: (path, err) => this.#callError(path, err),
+    });
   }
 
   /**
@@ -130,9 +122,9 @@ export class ServerSession {
       if (message.call) this.#onCall(message.call);
       else if (message.batch) this.#onBatch(message.batch);
       else if (message.cancel) this.#running.get(message.cancel.id)?.abort(cancelled());
-      else if (message.more) this.#onMore(message.more.id, message.more.items);
+      else if (message.more) this.#streams.more(message.more.id, message.more.items);
       else if (message.release) {
-        for (const id of message.release.refIds) this.#objects.instances.delete(id);
+        for (const id of message.release.refIds) this.#objects.drop(id);
         this.#refs.release(message.release.refIds);
       } else if (message.callbackResult) this.#refs.answer(message.callbackResult);
       else {
@@ -220,7 +212,7 @@ export class ServerSession {
    * function so that a batch writes no path string per entry: one is made
    * only when something is refused.
    */
-  #decodeArgs(args: Value[], path: () => string): unknown[] {
+  #decodeArgs(args: Value[], path: () => string, refs: RefCodec = this.#refs): unknown[] {
     if (args.length > VALUE_LIMITS.maxArgs) {
       const at = path();
       throw new ServerError(Code.INVALID_ARGUMENT, `${at}: at most ${VALUE_LIMITS.maxArgs} arguments`, {
@@ -230,7 +222,7 @@ export class ServerSession {
     let i = 0;
     const argPath = () => `${path()}[${i}]`;
     const out = new Array<unknown>(args.length);
-    for (i = 0; i < args.length; i++) out[i] = fromValue(args[i], argPath, this.#refs);
+    for (i = 0; i < args.length; i++) out[i] = fromValue(args[i], argPath, refs);
     return out;
   }
 
@@ -243,10 +235,15 @@ export class ServerSession {
     try {
       if (refusal) throw refusal;
       const resolved = this.#resolve(call, call.method);
+      if (resolved.where === "workers") {
+        this.#onWorkerCall(call, path, resolved, context, cancellation, done);
+        return;
+      }
       const outcome = dispatch(
         resolved,
         this.#decodeArgs(call.args, () => "args"),
         context,
+        this.#ctx.loopWatch,
       );
       if (resolved.method.oneway && outcome.kind === "value") {
         // Declared oneway: the caller is told at once; failures are only logged.
@@ -265,12 +262,45 @@ export class ServerSession {
           .catch((err: unknown) => this.#answerError(call, path, err))
           .finally(done);
       } else {
-        void this.#stream(call, path, outcome.items, cancellation).finally(done);
+        void this.#streams.send(call, path, outcome.items, cancellation).finally(done);
       }
     } catch (err) {
       this.#answerError(call, path, err);
       done();
     }
+  }
+
+  /** A call of a method that runs in the worker threads: the answer comes back encoded. */
+  #onWorkerCall(
+    call: Call,
+    path: string,
+    resolved: WorkerCall,
+    context: CallContext,
+    cancellation: Cancellation,
+    done: () => void,
+  ): void {
+    const args = this.#decodeArgs(call.args, () => "args", workerArgRefs(path));
+    const workers = this.#ctx.workers;
+    if (resolved.method.stream) {
+      const items = workers.stream(resolved, args, context, call.id);
+      void this.#streams.send(call, path, items, cancellation).finally(done);
+      return;
+    }
+    const answer = workers.call(resolved, args, context, call.id, "result");
+    if (resolved.method.oneway) {
+      // Declared oneway: the caller is told at once; failures are only logged.
+      if (!call.oneway) this.#send({ result: { id: call.id, value: { nullValue: 0 } } });
+      answer.catch((err: unknown) => describeFailure(err, path, this.#ctx)).finally(done);
+      return;
+    }
+    answer
+      .then(
+        (bytes) => {
+          if (!call.oneway) this.#send(new EncodedMessage(bytes, call.id, "result"));
+        },
+        (err: unknown) => this.#answerError(call, path, cancellation.aborted ? cancellation.reason : err),
+      )
+      .finally(done);
   }
 
   /** Runs every entry of a batch and answers them together (see ferry.v1.Batch). */
@@ -293,17 +323,37 @@ export class ServerSession {
       }
       // An unknown object or method fails the batch as a whole, before any entry runs.
       const first = this.#resolve(batch, batch.method);
+      let entry = 0;
+      const argsPath = () => `calls[${entry}].args`;
+      if (first.where === "workers") {
+        // One task for the whole batch; its entries' arguments decode here.
+        const refs = workerArgRefs(path);
+        const entries = new Array<unknown[]>(batch.calls.length);
+        for (entry = 0; entry < entries.length; entry++) {
+          entries[entry] = this.#decodeArgs(batch.calls[entry]?.args ?? [], argsPath, refs);
+        }
+        this.#ctx.workers
+          .batch(first, packArgs(entries), context, id)
+          .then((bytes) => {
+            if (cancellation.aborted) throw cancellation.reason;
+            this.#send(new EncodedMessage(bytes, id, "batchResult"));
+          })
+          .catch(fail)
+          .finally(done);
+        return;
+      }
       const percall = this.#host.isPerCall(first.object);
       // runBatch starts entries one after another, synchronously: `entry` is the
       // one being decoded whenever the shared path function is asked.
-      let entry = 0;
-      const argsPath = () => `calls[${entry}].args`;
-      void runBatch(batch.calls.length, (i) => {
+      const began = performance.now();
+      const running = runBatch(batch.calls.length, (i) => {
         entry = i;
         const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
         const args = this.#decodeArgs(batch.calls[i]?.args ?? [], argsPath);
-        return dispatch(resolved, args, context);
-      })
+        return dispatch(resolved as BoundCall, args, context);
+      });
+      this.#ctx.loopWatch.held(first, performance.now() - began);
+      void running
         .then((results) => {
           if (cancellation.aborted) throw cancellation.reason;
           let i = 0;
@@ -331,76 +381,6 @@ export class ServerSession {
     }
   }
 
-  /**
-   * Sends a streaming method's items as it yields them. The method waits
-   * (its generator is not resumed) while the caller has taken all its
-   * window allows, while the connection takes no more, or while more than
-   * {@link MAX_QUEUED_MESSAGES} wait to leave: a stream never piles up here.
-   */
-  async #stream(
-    call: Call,
-    path: string,
-    items: AsyncIterable<unknown>,
-    signal: Cancellation,
-  ): Promise<void> {
-    const credit: Credit | undefined =
-      call.streamWindow > 0 ? { left: call.streamWindow, wake: undefined } : undefined;
-    if (credit) this.#credits.set(call.id, credit);
-    try {
-      for await (const item of items) {
-        if (signal.aborted) break;
-        this.#send({ item: { id: call.id, value: toValue(item, "item", this.#refs) } });
-        if (credit) credit.left--;
-        if (this.#mustWait(credit)) await this.#room(credit, signal);
-      }
-      if (signal.aborted) throw signal.reason;
-      this.#send({ end: { id: call.id, error: undefined } });
-    } catch (err) {
-      this.#send({ end: { id: call.id, error: this.#callError(path, err) } });
-    } finally {
-      this.#credits.delete(call.id);
-    }
-  }
-
-  #mustWait(credit: Credit | undefined): boolean {
-    return (
-      (credit !== undefined && credit.left <= 0) ||
-      this.#drain !== undefined ||
-      this.#outbox.length >= MAX_QUEUED_MESSAGES
-    );
-  }
-
-  /** Returns once a stream may send again, or once its call was cancelled or the session ended. */
-  async #room(credit: Credit | undefined, cancellation: Cancellation): Promise<void> {
-    while (!cancellation.aborted && !this.#closed && this.#mustWait(credit)) {
-      if (credit && credit.left <= 0) {
-        const signal = cancellation.signal;
-        await new Promise<void>((resolve) => {
-          const wake = () => {
-            credit.wake = undefined;
-            signal.removeEventListener("abort", wake);
-            resolve();
-          };
-          credit.wake = wake;
-          signal.addEventListener("abort", wake);
-        });
-      } else if (this.#drain) {
-        await this.#drain;
-      } else {
-        // The flush already scheduled runs before this.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-  }
-
-  /** The caller took `items` more of stream `id`. */
-  #onMore(id: bigint, items: number): void {
-    const credit = this.#credits.get(id);
-    if (!credit) return;
-    credit.left = Math.min(credit.left + items, 0xffffffff);
-    credit.wake?.();
-  }
-
   #answerError(call: Call, path: string, err: unknown): void {
     const error = this.#callError(path, err);
     if (call.oneway) return;
@@ -413,76 +393,13 @@ export class ServerSession {
   }
 
   /** Queues a message; everything queued in this turn of the event loop leaves as one frame. */
-  #send(message: ServerMessage): void {
-    if (this.#closed) return;
-    this.#outbox.push(message);
-    if (!this.#flushing) {
-      this.#flushing = true;
-      setImmediate(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#flushing = false;
-    if (this.#closed || this.#outbox.length === 0) return;
-    const messages = this.#outbox;
-    this.#outbox = [];
-    const encoded = messages.map((message) => this.#encode(message));
-    let writable = true;
-    // Pre-packed frames: the stream's serializer writes them as they are.
-    for (const frame of packFrames(encoded)) writable = this.#call.write(frame as unknown as SessionResponse);
-    if (!writable && !this.#drain) {
-      // The client is not reading: stop reading its frames too, so that it
-      // cannot keep starting calls whose answers would queue here. HTTP/2
-      // flow control then holds its writes.
-      this.#call.pause();
-      this.#drain = new Promise((resolve) => {
-        this.#drained = resolve;
-      });
-      this.#call.once("drain", () => this.#endDrain());
-    }
-    this.#maybeFinish();
-  }
-
-  /**
-   * A message's bytes; one too large to send (a huge result) is replaced by
-   * RESOURCE_EXHAUSTED for its call, so the session and its other calls go on.
-   */
-  #encode(message: ServerMessage): Uint8Array {
-    const bytes = ServerMessage.encode(message).finish();
-    if (framedSize(bytes.length) + 16 <= this.#ctx.maxMessageBytes) return bytes;
-    const error = {
-      code: Code.RESOURCE_EXHAUSTED,
-      message: `the answer is ${bytes.length} bytes, more than the node's maxMessageBytes (${this.#ctx.maxMessageBytes})`,
-      detail: undefined,
-    };
-    const id = message.result?.id ?? message.item?.id ?? message.end?.id ?? message.batchResult?.id;
-    if (id === undefined) return bytes;
-    const replacement: ServerMessage = message.result
-      ? { result: { id, error } }
-      : message.batchResult
-        ? { batchResult: { id, outcomes: [], error } }
-        : { end: { id, error } };
-    return ServerMessage.encode(replacement).finish();
-  }
-
-  #endDrain(): void {
-    const drained = this.#drained;
-    this.#drain = undefined;
-    this.#drained = undefined;
-    if (!this.#closed) this.#call.resume();
-    drained?.();
+  #send(message: ServerMessage | EncodedMessage): void {
+    if (!this.#closed) this.#outbox.send(message);
   }
 
   /** After the client half-closes, the session ends once every call has answered. */
   #maybeFinish(): void {
-    if (
-      this.#inputDone &&
-      !this.#closed &&
-      this.#running.size === 0 &&
-      this.#outbox.length === 0 &&
-      !this.#flushing
-    ) {
+    if (this.#inputDone && !this.#closed && this.#running.size === 0 && this.#outbox.empty) {
       this.#call.end();
       this.#close();
     }
@@ -500,12 +417,11 @@ export class ServerSession {
     this.#onClose?.();
     for (const cancellation of this.#running.values()) cancellation.abort(cancelled("the session ended"));
     this.#running.clear();
-    this.#objects.instances.clear();
+    this.#objects.clear();
     this.#refs.close();
-    this.#outbox = [];
-    this.#credits.clear();
+    this.#streams.clear();
     // Streams waiting for the connection see the session closed and end.
-    this.#endDrain();
+    this.#outbox.close();
   }
 }
 

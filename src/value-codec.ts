@@ -32,7 +32,18 @@ export type ValuePath = string | (() => string);
  */
 class Refusal {
   readonly steps: string[] = [];
-  constructor(readonly message: string) {}
+  constructor(
+    readonly message: string,
+    readonly code: Code = Code.INVALID_ARGUMENT,
+  ) {}
+}
+
+/**
+ * What a {@link RefCodec} throws to refuse a value with `code`: the codec
+ * writes the path of the part in front of `message`, as for its own refusals.
+ */
+export function refusal(code: Code, message: string): unknown {
+  return new Refusal(message, code);
 }
 
 /** Adds `step` to a refusal passing through; anything else passes unchanged. */
@@ -45,7 +56,7 @@ function through(error: unknown, step: string | number): never {
 function refused(error: unknown, path: ValuePath): never {
   if (!(error instanceof Refusal)) throw error;
   const at = (typeof path === "string" ? path : path()) + error.steps.reverse().join("");
-  throw new ServerError(Code.INVALID_ARGUMENT, `${at}: ${error.message}`, { field: at });
+  throw new ServerError(error.code, `${at}: ${error.message}`, { field: at });
 }
 
 /** What one encode or decode carries down: limits, the items left, the objects on the way. */

@@ -134,9 +134,9 @@ test("ferry node --load exposes a module's objects; ferry ls and ferry call reac
   try {
     const ls = await runCli(["ls", t]);
     assert.equal(ls.code, 0, ls.stderr);
-    assert.match(ls.stdout, /Calculator\s+single\s+add, countdown\*, big/);
-    assert.match(ls.stdout, /greeter\s+single\s+hello/);
-    assert.match(ls.stdout, /PrimeChecker\s+single\s+isPrime, findDivisor, checkMany\*/);
+    assert.match(ls.stdout, /Calculator\s+single\s+main\s+add, countdown\*, big/);
+    assert.match(ls.stdout, /greeter\s+single\s+main\s+hello/);
+    assert.match(ls.stdout, /PrimeChecker\s+single\s+main\s+isPrime, findDivisor, checkMany\*/);
     const add = await runCli(["call", `ferry://${t}/Calculator.add`, "2", "3"]);
     assert.equal(add.code, 0, add.stderr);
     assert.equal(JSON.parse(add.stdout), 5);

@@ -7,7 +7,7 @@ import { connect } from "../../client/connect.js";
 import { RemoteError } from "../../client/remote-error.js";
 import { Code } from "../../src/code.js";
 import { PrimeCheckerService as PrimeChecker } from "../../src/gen/ferry/v1/prime.js";
-import { defer, ROOT, runCli, startNode, within } from "../helpers.js";
+import { defer, runCli, startNode, within } from "../helpers.js";
 import { waitFor } from "../hostile-wire.js";
 
 test("a node past maxCallsInFlight refuses more calls with RESOURCE_EXHAUSTED, and serves again after", async () => {
@@ -52,31 +52,6 @@ test("a node past maxCallsInFlight refuses more calls with RESOURCE_EXHAUSTED, a
   const bad = await runCli(["node", "--port", "0", "--max-in-flight", "0"]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--max-in-flight must be a positive integer/);
-});
-
-test("a worker that fails or runs out of memory costs its call INTERNAL, never the node", async () => {
-  const { node, target } = await startNode({
-    workers: 1,
-    workerFile: `${ROOT}test/fixtures/faulty-worker.mjs`,
-    workerHeapMb: 32,
-  });
-  const conn = connect(target);
-  try {
-    const primes = conn.service(PrimeChecker);
-    const internal = (pattern: RegExp) => (err: unknown) => {
-      assert.ok(err instanceof RemoteError);
-      assert.equal(err.code, Code.INTERNAL, err.message);
-      assert.match(err.message, pattern);
-      return true;
-    };
-    await assert.rejects(primes.isPrime({ n: 13n }), internal(/worker running this call failed/));
-    await assert.rejects(primes.isPrime({ n: 666n }), internal(/ran out of memory and was replaced/));
-    assert.equal((await primes.isPrime({ n: 97n })).prime, true);
-    assert.equal(node.inFlight, 0);
-  } finally {
-    conn.close();
-    await node.shutdown();
-  }
 });
 
 /** A fresh client's call is answered: the node serves on. */

@@ -139,6 +139,8 @@ describe("build check between client and node", () => {
             inFlight: 0,
             uptimeSeconds: 1,
             runtime: "node",
+            workersBusy: 0,
+            tasksQueued: 0,
             ...build,
           }),
       });

@@ -54,6 +54,20 @@ test("a Python client built from the .proto files gets exact answers", async () 
   }
 });
 
+/** What objects_client.py prints for a calculator exposed as `calc`, on the main thread or in workers. */
+const EXPECTED_CALC = {
+  add_floats: 3,
+  add_ints: "5",
+  countdown: [3, 2, 1],
+  prime: { prime: true, n: "9999999999999917" },
+  error: {
+    code: "INVALID_ARGUMENT",
+    message: "b: cannot divide by zero",
+    name: "ServerError",
+    field: "b",
+  },
+};
+
 test("Python calls an exposed object through Invoke and reads a typed error", async () => {
   const { ServerError } = await import("../../src/server-error.js");
   const { Code } = await import("../../src/code.js");
@@ -75,18 +89,23 @@ test("Python calls an exposed object through Invoke and reads a typed error", as
     const { stdout } = await run("/usr/bin/python3", [`${ROOT}test/interop/objects_client.py`, target], {
       timeout: 60_000,
     });
-    assert.deepEqual(JSON.parse(stdout), {
-      add_floats: 3,
-      add_ints: "5",
-      countdown: [3, 2, 1],
-      prime: { prime: true, n: "9999999999999917" },
-      error: {
-        code: "INVALID_ARGUMENT",
-        message: "b: cannot divide by zero",
-        name: "ServerError",
-        field: "b",
-      },
+    assert.deepEqual(JSON.parse(stdout), EXPECTED_CALC);
+  } finally {
+    await node.shutdown();
+  }
+});
+
+test("Python's Invoke reaches a method that runs in the node's worker threads", async () => {
+  const { createNode } = await import("../../server/create-node.js");
+  const { loadObjects } = await import("../../server/load-objects.js");
+  const node = createNode({ port: 0, workers: 2, log: () => {} });
+  await loadObjects(node, `${ROOT}test/fixtures/worker-calc.js`);
+  const { target } = await node.listen();
+  try {
+    const { stdout } = await run("/usr/bin/python3", [`${ROOT}test/interop/objects_client.py`, target], {
+      timeout: 60_000,
     });
+    assert.deepEqual(JSON.parse(stdout), EXPECTED_CALC);
   } finally {
     await node.shutdown();
   }

@@ -62,6 +62,25 @@ export interface InfoResponse {
    * built from other .proto files is refused with FAILED_PRECONDITION.
    */
   contract: string;
+  /** Worker threads running a task right now. */
+  workersBusy: number;
+  /** Tasks waiting for a worker thread. */
+  tasksQueued: number;
+  /**
+   * The last time the node's event loop was held for long (more than 100
+   * ms) by one method; unset when that has not happened. While the loop is
+   * held the node answers nothing, health checks included.
+   */
+  lastLoopBlock: LoopBlock | undefined;
+}
+
+/** LoopBlock is a stretch of time a method held the node's event loop. */
+export interface LoopBlock {
+  /** "object.method" of the call that held it. */
+  method: string;
+  milliseconds: number;
+  /** How long ago it ended. */
+  secondsAgo: number;
 }
 
 function createBaseInfoRequest(): InfoRequest {
@@ -339,6 +358,9 @@ function createBaseInfoResponse(): InfoResponse {
     uptimeSeconds: 0,
     runtime: "",
     contract: "",
+    workersBusy: 0,
+    tasksQueued: 0,
+    lastLoopBlock: undefined,
   };
 }
 
@@ -376,6 +398,15 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     }
     if (message.contract !== "") {
       writer.uint32(90).string(message.contract);
+    }
+    if (message.workersBusy !== 0) {
+      writer.uint32(96).uint32(message.workersBusy);
+    }
+    if (message.tasksQueued !== 0) {
+      writer.uint32(104).uint32(message.tasksQueued);
+    }
+    if (message.lastLoopBlock !== undefined) {
+      LoopBlock.encode(message.lastLoopBlock, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -481,6 +512,30 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.contract = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.workersBusy = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.tasksQueued = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.lastLoopBlock = LoopBlock.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -514,6 +569,21 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         : 0,
       runtime: isSet(object.runtime) ? globalThis.String(object.runtime) : "",
       contract: isSet(object.contract) ? globalThis.String(object.contract) : "",
+      workersBusy: isSet(object.workersBusy)
+        ? globalThis.Number(object.workersBusy)
+        : isSet(object.workers_busy)
+        ? globalThis.Number(object.workers_busy)
+        : 0,
+      tasksQueued: isSet(object.tasksQueued)
+        ? globalThis.Number(object.tasksQueued)
+        : isSet(object.tasks_queued)
+        ? globalThis.Number(object.tasks_queued)
+        : 0,
+      lastLoopBlock: isSet(object.lastLoopBlock)
+        ? LoopBlock.fromJSON(object.lastLoopBlock)
+        : isSet(object.last_loop_block)
+        ? LoopBlock.fromJSON(object.last_loop_block)
+        : undefined,
     };
   },
 
@@ -552,6 +622,15 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.contract !== "") {
       obj.contract = message.contract;
     }
+    if (message.workersBusy !== 0) {
+      obj.workersBusy = Math.round(message.workersBusy);
+    }
+    if (message.tasksQueued !== 0) {
+      obj.tasksQueued = Math.round(message.tasksQueued);
+    }
+    if (message.lastLoopBlock !== undefined) {
+      obj.lastLoopBlock = LoopBlock.toJSON(message.lastLoopBlock);
+    }
     return obj;
   },
 
@@ -571,6 +650,116 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     message.uptimeSeconds = object.uptimeSeconds ?? 0;
     message.runtime = object.runtime ?? "";
     message.contract = object.contract ?? "";
+    message.workersBusy = object.workersBusy ?? 0;
+    message.tasksQueued = object.tasksQueued ?? 0;
+    message.lastLoopBlock = (object.lastLoopBlock !== undefined && object.lastLoopBlock !== null)
+      ? LoopBlock.fromPartial(object.lastLoopBlock)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLoopBlock(): LoopBlock {
+  return { method: "", milliseconds: 0, secondsAgo: 0 };
+}
+
+export const LoopBlock: MessageFns<LoopBlock> = {
+  encode(message: LoopBlock, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.method !== "") {
+      writer.uint32(10).string(message.method);
+    }
+    if (message.milliseconds !== 0) {
+      writer.uint32(17).double(message.milliseconds);
+    }
+    if (message.secondsAgo !== 0) {
+      writer.uint32(25).double(message.secondsAgo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoopBlock {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoopBlock();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.milliseconds = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.secondsAgo = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoopBlock {
+    return {
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      milliseconds: isSet(object.milliseconds) ? globalThis.Number(object.milliseconds) : 0,
+      secondsAgo: isSet(object.secondsAgo)
+        ? globalThis.Number(object.secondsAgo)
+        : isSet(object.seconds_ago)
+        ? globalThis.Number(object.seconds_ago)
+        : 0,
+    };
+  },
+
+  toJSON(message: LoopBlock): unknown {
+    const obj: any = {};
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.milliseconds !== 0) {
+      obj.milliseconds = floatToJson(message.milliseconds);
+    }
+    if (message.secondsAgo !== 0) {
+      obj.secondsAgo = floatToJson(message.secondsAgo);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoopBlock>, I>>(base?: I): LoopBlock {
+    return LoopBlock.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoopBlock>, I>>(object: I): LoopBlock {
+    const message = createBaseLoopBlock();
+    message.method = object.method ?? "";
+    message.milliseconds = object.milliseconds ?? 0;
+    message.secondsAgo = object.secondsAgo ?? 0;
     return message;
   },
 };

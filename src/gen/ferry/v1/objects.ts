@@ -76,6 +76,51 @@ export function instanceModeToJSON(object: InstanceMode): string {
   }
 }
 
+/** Placement says where an object's methods run on its node. */
+export enum Placement {
+  PLACEMENT_UNSPECIFIED = 0,
+  /**
+   * PLACEMENT_MAIN - On the node's event loop: shared state, callbacks and by-reference
+   * results work; a method that computes for long delays every other call.
+   */
+  PLACEMENT_MAIN = 1,
+  /** PLACEMENT_WORKERS - In the node's worker threads (Node.Info workers): calls use every core. */
+  PLACEMENT_WORKERS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function placementFromJSON(object: any): Placement {
+  switch (object) {
+    case 0:
+    case "PLACEMENT_UNSPECIFIED":
+      return Placement.PLACEMENT_UNSPECIFIED;
+    case 1:
+    case "PLACEMENT_MAIN":
+      return Placement.PLACEMENT_MAIN;
+    case 2:
+    case "PLACEMENT_WORKERS":
+      return Placement.PLACEMENT_WORKERS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Placement.UNRECOGNIZED;
+  }
+}
+
+export function placementToJSON(object: Placement): string {
+  switch (object) {
+    case Placement.PLACEMENT_UNSPECIFIED:
+      return "PLACEMENT_UNSPECIFIED";
+    case Placement.PLACEMENT_MAIN:
+      return "PLACEMENT_MAIN";
+    case Placement.PLACEMENT_WORKERS:
+      return "PLACEMENT_WORKERS";
+    case Placement.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface InvokeRequest {
   /** Exposed object name, e.g. "calc". */
   object: string;
@@ -114,6 +159,7 @@ export interface ObjectDescription {
   name: string;
   mode: InstanceMode;
   methods: MethodDescription[];
+  placement: Placement;
 }
 
 export interface DescribeResponse {
@@ -649,7 +695,7 @@ export const MethodDescription: MessageFns<MethodDescription> = {
 };
 
 function createBaseObjectDescription(): ObjectDescription {
-  return { name: "", mode: 0, methods: [] };
+  return { name: "", mode: 0, methods: [], placement: 0 };
 }
 
 export const ObjectDescription: MessageFns<ObjectDescription> = {
@@ -662,6 +708,9 @@ export const ObjectDescription: MessageFns<ObjectDescription> = {
     }
     for (const v of message.methods) {
       MethodDescription.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.placement !== 0) {
+      writer.uint32(32).int32(message.placement);
     }
     return writer;
   },
@@ -703,6 +752,14 @@ export const ObjectDescription: MessageFns<ObjectDescription> = {
             message.methods.push(MethodDescription.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.placement = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -722,6 +779,7 @@ export const ObjectDescription: MessageFns<ObjectDescription> = {
       methods: globalThis.Array.isArray(object?.methods)
         ? object.methods.map((e: any) => MethodDescription.fromJSON(e))
         : [],
+      placement: isSet(object.placement) ? placementFromJSON(object.placement) : 0,
     };
   },
 
@@ -736,6 +794,9 @@ export const ObjectDescription: MessageFns<ObjectDescription> = {
     if (message.methods?.length) {
       obj.methods = message.methods.map((e) => MethodDescription.toJSON(e));
     }
+    if (message.placement !== 0) {
+      obj.placement = placementToJSON(message.placement);
+    }
     return obj;
   },
 
@@ -747,6 +808,7 @@ export const ObjectDescription: MessageFns<ObjectDescription> = {
     message.name = object.name ?? "";
     message.mode = object.mode ?? 0;
     message.methods = object.methods?.map((e) => MethodDescription.fromPartial(e)) || [];
+    message.placement = object.placement ?? 0;
     return message;
   },
 };

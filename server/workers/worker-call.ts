@@ -1,0 +1,201 @@
+import { Code } from "../../src/code.js";
+import { type CallError, type Outcome, ServerMessage } from "../../src/gen/ferry/v1/objects.js";
+import { ServerError } from "../../src/server-error.js";
+import { type RefCodec, refusal, toValue } from "../../src/value-codec.js";
+import { type EntryResult, runBatch } from "../batch.js";
+import type { CallContext } from "../call-context.js";
+import { describeFailure } from "../call-scope.js";
+import { dispatch } from "../dispatch.js";
+import { isStreamMethod } from "../exposure.js";
+import type { BoundCall } from "../object-host.js";
+import { referenceMethods } from "../references.js";
+import { flagSignal } from "./flag-signal.js";
+import { isServerError } from "./thrown-error.js";
+import type { WorkerModules } from "./worker-modules.js";
+import type { CallTask, PackedArgs } from "./worker-task.js";
+
+/** Most items a stream may yield to a call that answers them as one list (unary Invoke). */
+export const MAX_COLLECTED_ITEMS = 100_000;
+
+/** What a worker gives a call: where its log lines and stream items go. */
+export interface CallIo {
+  exposeStacks: boolean;
+  log: (line: string) => void;
+  item: (bytes: Uint8Array) => void;
+}
+
+/** A call running in this thread. */
+export interface RunningCall {
+  /** The encoded answer (a stream's end: nothing); rejects with the method's error. */
+  done: Promise<Uint8Array | undefined>;
+  /** The main thread cancelled it: the signal fires for code that awaits. */
+  cancel(): void;
+  /** A stream's reader took `items` more. */
+  more(items: number): void;
+}
+
+/**
+ * Runs a user's call in this worker thread: the same dispatch as on the main
+ * thread, inside the same call context (a signal backed by the task's flag,
+ * the deadline, session and peer), its answer encoded here, so the main
+ * thread only forwards bytes.
+ */
+export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules, io: CallIo): RunningCall {
+  const { signal, sync } = flagSignal(flag);
+  const context: CallContext = {
+    signal,
+    deadline: task.deadline,
+    sessionId: task.sessionId,
+    peer: task.peer,
+  };
+  const refs = resultRefs(task.label, modules);
+  let credit = task.window;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const resolve = (): BoundCall => {
+    const self = modules.instance(task);
+    const fn = (self as Record<string, (...args: unknown[]) => unknown>)[task.method] as (
+      ...args: unknown[]
+    ) => unknown;
+    const method = {
+      name: task.method,
+      stream: isStreamMethod(fn),
+      oneway: false,
+      idempotent: false,
+      concurrency: 0,
+    };
+    return { where: "here", object: task.label.slice(0, task.label.lastIndexOf(".")), method, self, fn };
+  };
+  const encode = (message: ServerMessage) => ServerMessage.encode(message).finish();
+
+  const run = async (): Promise<Uint8Array | undefined> => {
+    const { id } = task;
+    if (task.answer === "batch") {
+      const percall = task.instance.kind === "percall";
+      const first = resolve();
+      const results = await runBatch(countOf(task.args), (i) =>
+        dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context),
+      );
+      return encode({
+        batchResult: { id, outcomes: outcomes(results, refs, task.label, io), error: undefined },
+      });
+    }
+    const outcome = dispatch(resolve(), argsOf(task.args, 0), context);
+    if (outcome.kind === "value") {
+      return encode({ result: { id, value: toValue(await outcome.value, "result", refs) } });
+    }
+    if (task.answer === "collect") {
+      const items: unknown[] = [];
+      for await (const item of outcome.items) {
+        if (items.length >= MAX_COLLECTED_ITEMS) {
+          throw new ServerError(
+            Code.RESOURCE_EXHAUSTED,
+            `${task.label} yielded more than ${MAX_COLLECTED_ITEMS} items; call it through a session to stream them`,
+          );
+        }
+        items.push(item);
+      }
+      return encode({ result: { id, value: toValue(items, "result", refs) } });
+    }
+    for await (const item of outcome.items) {
+      if (signal.aborted) break;
+      io.item(encode({ item: { id, value: toValue(item, "item", refs) } }));
+      credit--;
+      while (credit <= 0 && !signal.aborted) await new Promise<void>((r) => (wake = r));
+    }
+    return undefined;
+  };
+
+  return {
+    done: run().catch((err: unknown) => {
+      throw normalize(err, task.label);
+    }),
+    cancel: () => {
+      sync();
+      wakeUp();
+    },
+    more: (items) => {
+      credit += items;
+      wakeUp();
+    },
+  };
+}
+
+function countOf(args: PackedArgs): number {
+  return args.kind === "one" ? 1 : args.kind === "flat" ? args.count : args.entries.length;
+}
+
+function argsOf(args: PackedArgs, i: number): unknown[] {
+  switch (args.kind) {
+    case "one":
+      return args.args;
+    case "flat":
+      return args.arity === 1 ? [args.args[i]] : args.args.slice(i * args.arity, (i + 1) * args.arity);
+    case "nested":
+      return args.entries[i] ?? [];
+  }
+}
+
+function outcomes(results: EntryResult[], refs: RefCodec, label: string, io: CallIo): Outcome[] {
+  const out = new Array<Outcome>(results.length);
+  const failed = (err: unknown): Outcome => {
+    const failure = describeFailure(normalize(err, label), label, io);
+    const error: CallError = { code: failure.code, message: failure.message, detail: failure.detail };
+    return { error };
+  };
+  let i = 0;
+  const path = () => `results[${i}]`;
+  for (i = 0; i < results.length; i++) {
+    const r = results[i] as EntryResult;
+    if (!r.ok) {
+      out[i] = failed(r.error);
+      continue;
+    }
+    try {
+      out[i] = { value: toValue(r.value, path, refs) };
+    } catch (err) {
+      out[i] = failed(err);
+    }
+  }
+  return out;
+}
+
+/**
+ * Results that would travel by reference from the main thread cannot leave
+ * a worker: the object would stay behind in this thread. They are refused,
+ * never copied.
+ */
+function resultRefs(label: string, modules: WorkerModules): RefCodec {
+  return {
+    toRef(value: object) {
+      if (typeof value === "function") return undefined;
+      if (referenceMethods(value) || modules.isExposedInstance(value)) {
+        throw refusal(
+          Code.FAILED_PRECONDITION,
+          `${label} runs in worker threads, and an object handed out by reference cannot leave its thread; return plain data, or expose the object with run: "main"`,
+        );
+      }
+      return undefined;
+    },
+    fromRef() {
+      throw new ServerError(Code.INTERNAL, "worker threads receive no references");
+    },
+  };
+}
+
+/**
+ * A ServerError from another copy of ferry keeps its code; a stack overflow
+ * is a resource failure of the call (INTERNAL) like running out of memory.
+ */
+function normalize(err: unknown, label: string): unknown {
+  if (err instanceof ServerError) return err;
+  if (isServerError(err)) return new ServerError(err.code, err.message, { field: err.field });
+  if (err instanceof RangeError && /maximum call stack size exceeded/i.test(err.message)) {
+    return new ServerError(Code.INTERNAL, `${label} overflowed its stack (${err.message})`);
+  }
+  return err;
+}
