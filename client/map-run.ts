@@ -93,6 +93,7 @@ export class MapRun {
   #inFlightItems = 0;
   #out: Completion[] = [];
   #started = false;
+  #startedAt = 0;
   #warm = false;
   #ended = false;
   #failure: unknown;
@@ -183,12 +184,26 @@ export class MapRun {
 
   /** A node came up or went down. */
   membersChanged(): void {
+    // A node that went silent because this very method held its event loop
+    // will do it again: fail the map with the cause instead of retrying.
+    const label = `${this.#method.object}.${this.#method.method}`;
+    const held = this.#host.members.find((m) => m.heldBy?.method === label && m.heldBy.at >= this.#startedAt);
+    if (held && !this.#ended) {
+      this.#fail(
+        new RemoteError(
+          Code.FAILED_PRECONDITION,
+          `${held.target} stopped answering because ${label} held its event loop for ${Math.round(held.heldBy?.ms ?? 0)} ms (it runs on the node's main thread); expose ${this.#method.object} with run: "workers" to run it in worker threads`,
+        ),
+      );
+      return;
+    }
     this.#pump();
   }
 
   #start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#startedAt = performance.now();
     const signal = this.#options.signal;
     if (signal?.aborted) {
       this.#abort();

@@ -32,6 +32,12 @@ export interface NodeStats {
 /** How long Node.Info and health probes may take before the node counts as down. */
 export const PROBE_TIMEOUT_MS = 1_000;
 
+/**
+ * How long a node that stopped answering may stay silent before it counts
+ * as down for sure (hung or unreachable) rather than held by a method.
+ */
+export const SILENCE_LIMIT_MS = 5_000;
+
 /** First and longest wait between probes of a node that is down. */
 const PROBE_BACKOFF_MS = [250, 2_000] as const;
 
@@ -63,6 +69,13 @@ export class PoolMember {
   lastHeard = 0;
   /** Calls of the pool in flight on this node. */
   inFlight = 0;
+  /**
+   * What held the node's event loop while it was silent, as the node told
+   * once it answered again: `object.method` and how long.
+   */
+  heldBy: { method: string; ms: number; at: number } | undefined;
+  /** When it stopped answering the health check. */
+  #silentSince = 0;
   /** Settles when the node first answered Node.Info, or failed to. */
   readonly connected: Promise<void>;
   #busySince = 0;
@@ -110,34 +123,61 @@ export class PoolMember {
     if (--this.inFlight === 0) this.#busyMs += performance.now() - this.#busySince;
   }
 
-  /** Checks a node that has not answered for a while; marks it down when it does not answer now. */
+  /**
+   * Checks a node that has not answered for a while. One that does not answer
+   * within {@link PROBE_TIMEOUT_MS} is taken out of service, and the check
+   * waits on up to {@link SILENCE_LIMIT_MS}: a node whose event loop a method
+   * holds answers once it lets go, and then says what held it; one that stays
+   * silent is down for sure.
+   */
   async checkAlive(): Promise<void> {
     if (this.#probing || this.#state !== "up") return;
     this.#probing = true;
+    const since = this.lastHeard;
+    const silent = setTimeout(() => {
+      if (this.#state !== "up") return;
+      this.#silentSince = since;
+      this.markDown(
+        new RemoteError(
+          Code.UNAVAILABLE,
+          `${this.target} stopped answering (no health answer in ${PROBE_TIMEOUT_MS} ms)`,
+        ),
+        false,
+      );
+    }, PROBE_TIMEOUT_MS);
     try {
-      await checkHealth(this.#client, PROBE_TIMEOUT_MS);
+      await checkHealth(this.#client, SILENCE_LIMIT_MS);
       this.lastHeard = performance.now();
+      // Back after a silence: read its slots, and what held it, again.
+      if ((this.#state as MemberState) === "down" && this.#silentSince > 0) await this.#connect();
     } catch (err) {
-      if (this.#state === "up") {
-        this.confirmedDown = true;
-        this.markDown(
-          new RemoteError(
-            Code.UNAVAILABLE,
-            `${this.target} stopped answering (no health answer in ${PROBE_TIMEOUT_MS} ms)`,
-            { cause: err },
-          ),
+      if (this.#state === "up" || this.#silentSince > 0) {
+        const error = new RemoteError(
+          Code.UNAVAILABLE,
+          `${this.target} stopped answering (no health answer in ${SILENCE_LIMIT_MS} ms)`,
+          { cause: err },
         );
+        this.confirmedDown = true;
+        this.#silentSince = 0;
+        if (this.#state === "up") this.markDown(error);
+        else if ((this.#state as MemberState) === "down") {
+          this.#error = error;
+          this.#scheduleProbe();
+          this.#onChange();
+        }
       }
     } finally {
+      clearTimeout(silent);
       this.#probing = false;
     }
   }
 
   /**
    * Takes the node out of service: its session closes, so every call in
-   * flight on it fails now, and probes start.
+   * flight on it fails now, and probes start (unless a check is still
+   * waiting for its answer: `probe` false).
    */
-  markDown(error: RemoteError): void {
+  markDown(error: RemoteError, probe = true): void {
     if (this.#closed || this.#state === "down" || this.#state === "incompatible") return;
     this.#state = "down";
     this.#error = error;
@@ -145,7 +185,7 @@ export class PoolMember {
     const session = this.#session;
     this.#session = undefined;
     session?.close();
-    this.#scheduleProbe();
+    if (probe) this.#scheduleProbe();
     this.#onChange();
   }
 
@@ -199,6 +239,15 @@ export class PoolMember {
         return;
       }
       this.#slots = Math.max(1, info.workers);
+      const block = info.lastLoopBlock;
+      if (
+        block &&
+        this.#silentSince > 0 &&
+        performance.now() - block.secondsAgo * 1000 >= this.#silentSince
+      ) {
+        this.heldBy = { method: block.method, ms: block.milliseconds, at: performance.now() };
+      }
+      this.#silentSince = 0;
       this.#state = "up";
       this.#error = undefined;
       this.confirmedDown = false;

@@ -7,7 +7,7 @@ import { withOptions } from "../../client/proxy.js";
 import { RemoteError } from "../../client/remote-error.js";
 import { loadObjects } from "../../server/load-objects.js";
 import { Code } from "../../src/code.js";
-import { ROOT, runCli, startNode, within } from "../helpers.js";
+import { ROOT, runCli, spawnNode, startNode, within } from "../helpers.js";
 
 const OBJECTS = `${ROOT}test/fixtures/worker-objects.js`;
 
@@ -333,6 +333,39 @@ describe("modules that cannot run in worker threads", () => {
       );
     } finally {
       await node.shutdown();
+    }
+  });
+});
+
+describe("pools over nodes running users' code", () => {
+  test("long calls complete in worker threads; on the event loop the map fails naming the method that held it", async () => {
+    const BUSY = `${ROOT}test/fixtures/busy-objects.js`;
+    const nodes = await Promise.all([1, 2].map(() => spawnNode(["--workers", "1", "--load", BUSY])));
+    let stderr = "";
+    for (const { child } of nodes) child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const { createPool } = await import("../../client/pool.js");
+    const pool = createPool(nodes.map((n) => n.target));
+    try {
+      // 2 s each: the nodes still answer health checks, so nothing is taken for dead.
+      const threads = await pool.map<number>("inWorkers.burn", [2_000, 2_000]);
+      assert.equal(threads.length, 2);
+      assert.ok(
+        threads.every((t) => t > 0),
+        `every call ran in a worker thread: ${threads}`,
+      );
+      await assert.rejects(
+        pool.map("onMain.burn", [2_000, 2_000, 2_000, 2_000]),
+        failsWith(
+          Code.FAILED_PRECONDITION,
+          /stopped answering because onMain\.burn held its event loop for \d+ ms \(it runs on the node's main thread\); expose onMain with run: "workers"/,
+        ),
+      );
+      const info = await runCli(["info", nodes[0]?.target as string]);
+      assert.match(info.stdout, /^loop\s+held \d+ ms by onMain\.burn, [\d.]+ s ago$/m);
+      assert.match(stderr, /onMain\.burn held the event loop for \d+ ms/);
+    } finally {
+      pool.close();
+      for (const { child } of nodes) child.kill();
     }
   });
 });
