@@ -14,6 +14,7 @@ export type { MemberState, NodeStats } from "./client/pool-member.js";
 export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";
 export { RemoteCall } from "./client/remote-call.js";
 export { RemoteError } from "./client/remote-error.js";
+export { type MethodRef, type RemoteMethods, type RemoteResult, remote } from "./client/remote-method.js";
 export type { SecurityOptions } from "./client/security.js";
 export type { RequestInput, RequestStream, ServiceClient } from "./client/service-client.js";
 export { type CallContext, currentCall } from "./server/call-context.js";

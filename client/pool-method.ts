@@ -1,4 +1,5 @@
 import { type MessageFns, type MethodDefinition, messageFns, PROTO_PACKAGE } from "../src/contract.js";
+import { isMethodRef, type MethodRef } from "./remote-method.js";
 
 /** What a pool calls: an exposed object's method, with how to turn items into arguments and results back. */
 export interface PoolMethod {
@@ -15,10 +16,19 @@ export interface PoolMethod {
  * - a typed service method, `PrimeChecker.isPrime`: each item is its request
  *   message and each result its response message, called through the object
  *   the node hosts for that service;
- * - `"object.method"`: each item is the one argument (`spread`: the argument
- *   list) of a call to an exposed object's method.
+ * - `"object.method"`, or a {@link MethodRef} from `remote()`: each item is
+ *   the one argument (`spread`: the argument list) of a call to an exposed
+ *   object's method.
  */
-export function poolMethod(ref: MethodDefinition | string, spread = false): PoolMethod {
+export function poolMethod(ref: MethodDefinition | MethodRef | string, spread = false): PoolMethod {
+  if (isMethodRef(ref)) {
+    return {
+      object: ref.object,
+      method: ref.method,
+      args: spread ? spreadArgs : (item) => [item],
+      result: (v) => v,
+    };
+  }
   if (typeof ref === "string") {
     const dot = ref.lastIndexOf(".");
     if (dot <= 0 || dot === ref.length - 1) {

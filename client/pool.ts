@@ -15,6 +15,7 @@ import type { NodeStats } from "./pool-member.js";
 import { type PoolMethod, poolMethod } from "./pool-method.js";
 import { splitEstimatePi, splitIsPrime } from "./pool-split.js";
 import { RemoteError } from "./remote-error.js";
+import { isMethodRef, type MethodRef } from "./remote-method.js";
 import { type Resolver, StaticResolver } from "./resolver.js";
 import { clientSecurity, type SecurityOptions } from "./security.js";
 import type { RequestInput } from "./service-client.js";
@@ -187,14 +188,18 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<RequestInput<Req>>,
     options?: MapOptions,
   ): Promise<Res[]>;
-  map<R = unknown>(
-    method: string,
-    items: PoolInput<unknown>,
+  map<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
     options: ReturnErrors,
   ): Promise<(R | RemoteError)[]>;
-  map<R = unknown>(method: string, items: PoolInput<unknown>, options?: MapOptions): Promise<R[]>;
+  map<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
+    options?: MapOptions,
+  ): Promise<R[]>;
   async map(
-    method: AnyMethod | string,
+    method: AnyMethod | MethodRef | string,
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): Promise<unknown[]> {
@@ -202,18 +207,18 @@ export class Pool implements AsyncDisposable {
   }
 
   /** Like {@link map} for an exposed method of several arguments: each item is the argument list. */
-  starmap<R = unknown>(
-    method: string,
-    items: PoolInput<readonly unknown[]>,
+  starmap<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+    method: string | MethodRef<A, R>,
+    items: PoolInput<A>,
     options: ReturnErrors,
   ): Promise<(R | RemoteError)[]>;
-  starmap<R = unknown>(
-    method: string,
-    items: PoolInput<readonly unknown[]>,
+  starmap<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+    method: string | MethodRef<A, R>,
+    items: PoolInput<A>,
     options?: MapOptions,
   ): Promise<R[]>;
   async starmap(
-    method: string,
+    method: MethodRef | string,
     items: PoolInput<readonly unknown[]>,
     options: MapOptions = {},
   ): Promise<unknown[]> {
@@ -231,14 +236,18 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<RequestInput<Req>>,
     options?: MapOptions,
   ): AsyncGenerator<Res>;
-  imap<R = unknown>(
-    method: string,
-    items: PoolInput<unknown>,
+  imap<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
     options: ReturnErrors,
   ): AsyncGenerator<R | RemoteError>;
-  imap<R = unknown>(method: string, items: PoolInput<unknown>, options?: MapOptions): AsyncGenerator<R>;
+  imap<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
+    options?: MapOptions,
+  ): AsyncGenerator<R>;
   imap(
-    method: AnyMethod | string,
+    method: AnyMethod | MethodRef | string,
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): AsyncGenerator<unknown> {
@@ -256,18 +265,18 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<RequestInput<Req>>,
     options?: MapOptions,
   ): AsyncGenerator<Res>;
-  imapUnordered<R = unknown>(
-    method: string,
-    items: PoolInput<unknown>,
+  imapUnordered<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
     options: ReturnErrors,
   ): AsyncGenerator<R | RemoteError>;
-  imapUnordered<R = unknown>(
-    method: string,
-    items: PoolInput<unknown>,
+  imapUnordered<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
     options?: MapOptions,
   ): AsyncGenerator<R>;
   imapUnordered(
-    method: AnyMethod | string,
+    method: AnyMethod | MethodRef | string,
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): AsyncGenerator<unknown> {
@@ -284,13 +293,13 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<RequestInput<Req>>,
     options?: MapOptions,
   ): AsyncGenerator<Completion<Res>>;
-  completions<R = unknown>(
-    method: string,
-    items: PoolInput<unknown>,
+  completions<R = unknown, A = unknown>(
+    method: string | MethodRef<[A], R>,
+    items: PoolInput<A>,
     options?: MapOptions,
   ): AsyncGenerator<Completion<R>>;
   async *completions(
-    method: AnyMethod | string,
+    method: AnyMethod | MethodRef | string,
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): AsyncGenerator<Completion> {
@@ -317,9 +326,18 @@ export class Pool implements AsyncDisposable {
     request: RequestInput<Req>,
     options?: MapOptions,
   ): Promise<Res>;
-  submit<R = unknown>(method: string, args: readonly unknown[], options?: MapOptions): Promise<R>;
-  async submit(method: AnyMethod | string, input: unknown, options: MapOptions = {}): Promise<unknown> {
-    const target = typeof method === "string" ? poolMethod(method, true) : poolMethod(method);
+  submit<R = unknown, A extends readonly unknown[] = readonly unknown[]>(
+    method: string | MethodRef<A, R>,
+    args: A,
+    options?: MapOptions,
+  ): Promise<R>;
+  async submit(
+    method: AnyMethod | MethodRef | string,
+    input: unknown,
+    options: MapOptions = {},
+  ): Promise<unknown> {
+    const target =
+      typeof method === "string" || isMethodRef(method) ? poolMethod(method, true) : poolMethod(method);
     const run = this.#run(target, [input], { ...options, errors: "return" });
     const completion = (await run.take())?.[0];
     if (!completion) throw new RemoteError(Code.INTERNAL, "submit ended without a result");
