@@ -3,7 +3,8 @@
  * real CLI, `ferry cluster`, one process each) and a local page server, then
  * maps the book's 20 numbers across both nodes, estimates pi with 10^9
  * samples, fetches 150 slow pages, calls an exposed object through a proxy,
- * and stops everything.
+ * maps a user's own CPU-bound function over both nodes' worker threads, and
+ * stops everything.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -14,6 +15,8 @@ import { type Completion, connect, createPool, Fetcher, PrimeChecker } from "../
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
 import type { IsPrimeResponse } from "../src/gen/ferry/v1/prime.js";
 import { largestFirst } from "../src/largest-first.js";
+// @ts-expect-error a JavaScript module without types: the demo's own objects.
+import { scoreHere } from "./objects.js";
 import { startPageServer } from "./pages.js";
 
 interface Calculator {
@@ -144,6 +147,8 @@ async function main(): Promise<void> {
       `  pool.map("Calculator.square", 200,000 numbers): ${squares.length} results in ${tinySeconds.toFixed(3)} s` +
         ` (${Math.round(items.length / tinySeconds).toLocaleString("en")} items/s)\n`,
     );
+    await userCode(pool, nodes);
+
     console.log("Per node:");
     for (const s of pool.stats()) {
       console.log(
@@ -157,6 +162,58 @@ async function main(): Promise<void> {
     const [code] = (await once(cluster, "exit")) as [number | null];
     await pages.stop();
     console.log(`\nferry cluster stopped (exit ${code})`);
+  }
+}
+
+/**
+ * A user's own function (demo/objects.js `scoring.score`), called 20 times:
+ * here, one after another; mapped over both nodes' worker threads; and on
+ * the nodes' event loops, while Node.Info is asked how long it takes to answer.
+ */
+async function userCode(pool: ReturnType<typeof createPool>, nodes: string[]): Promise<void> {
+  const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
+  await pool.map("scoring.score", seeds.slice(0, 4));
+  await pool.map("scoringOnMain.score", seeds.slice(0, 4));
+  let started = performance.now();
+  const expected = seeds.map((seed) => scoreHere(seed) as number);
+  const here = seconds(started);
+  const conn = connect(nodes[0] as string);
+  const timed = async (method: string) => {
+    let worst = 0;
+    let mapping = true;
+    const probe = (async () => {
+      while (mapping) {
+        const asked = performance.now();
+        await conn.node.info({}, { timeoutMs: 10_000 });
+        worst = Math.max(worst, performance.now() - asked);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const rounds: number[] = [];
+    let results: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      started = performance.now();
+      results = await pool.map<number>(method, seeds);
+      rounds.push(seconds(started));
+    }
+    mapping = false;
+    await probe;
+    if (results.some((r, i) => r !== expected[i])) throw new Error(`${method} answered other checksums`);
+    return { wall: median(rounds), worst };
+  };
+  try {
+    const workers = await timed("scoring.score");
+    const main = await timed("scoringOnMain.score");
+    console.log('Your own code (demo/objects.js: scoring.score, exposed with run: "workers"), 20 calls:');
+    console.log(`  here, one after another:               ${here.toFixed(3)} s`);
+    console.log(
+      `  pool.map over both nodes' workers:     ${workers.wall.toFixed(3)} s: ${(here / workers.wall).toFixed(2)}x; Node.Info answered within ${workers.worst.toFixed(0)} ms meanwhile`,
+    );
+    console.log(
+      `  the same without run, on the nodes' event loops: ${main.wall.toFixed(3)} s, and Node.Info waited up to ${main.worst.toFixed(0)} ms (medians of 3 rounds)\n`,
+    );
+  } finally {
+    conn.close();
   }
 }
 
