@@ -14,7 +14,7 @@ interface Declared {
   oneway?: readonly string[];
   idempotent?: readonly string[] | boolean;
   concurrency?: Readonly<Record<string, number>>;
-  run?: Placement;
+  run?: Placement | ((...args: unknown[]) => unknown);
 }
 
 /**
@@ -52,7 +52,8 @@ export async function loadObjects(node: Exposer, file: string): Promise<string[]
       oneway: declared.oneway,
       idempotent: declared.idempotent,
       concurrency: declared.concurrency,
-      run: declared.run,
+      // A method named `run` is a method, not a placement.
+      run: typeof declared.run === "function" ? undefined : declared.run,
       module: url,
       exportName: name,
     });
