@@ -19,7 +19,8 @@ import { describeFailure, toServiceError } from "./call-scope.js";
 import { dispatch } from "./dispatch.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { ObjectHost } from "./object-host.js";
-import { ServerSession, type SessionLimits } from "./session.js";
+import { ServerSession } from "./session.js";
+import type { SessionLimits } from "./session-limits.js";
 import { workerArgRefs } from "./workers/worker-objects.js";
 
 /** Most items a streaming method may yield to a unary Invoke, which answers them as one list. */

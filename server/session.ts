@@ -17,34 +17,16 @@ import { VALUE_LIMITS } from "../src/value-limits.js";
 import { type EntryResult, MAX_BATCH_CALLS, runBatch } from "./batch.js";
 import type { CallContext } from "./call-context.js";
 import { describeFailure, toServiceError } from "./call-scope.js";
-import { Cancellation } from "./cancellation.js";
+import type { Cancellation } from "./cancellation.js";
 import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
 import type { BoundCall, ObjectHost, ResolvedCall, SessionObjects } from "./object-host.js";
+import { type AdmittedCall, SessionCalls } from "./session-calls.js";
+import type { SessionLimits } from "./session-limits.js";
 import { EncodedMessage, SessionOutbox } from "./session-outbox.js";
 import { SessionRefs } from "./session-refs.js";
 import { SessionStreams } from "./session-streams.js";
 import { packArgs, type WorkerCall, workerArgRefs } from "./workers/worker-objects.js";
-
-/** Limits of one client session. */
-export interface SessionLimits {
-  /** Calls running at once in one session; past it a call fails with RESOURCE_EXHAUSTED. */
-  maxCallsInFlight: number;
-  /** Deadline of a call that sets none, in milliseconds. */
-  defaultTimeoutMs: number;
-  /** Longest deadline a call may ask for, in milliseconds. */
-  maxTimeoutMs: number;
-  /** Objects a session may hold by reference for its client; past it, RESOURCE_EXHAUSTED. */
-  maxObjects: number;
-}
-
-/** Default session limits. */
-export const DEFAULT_SESSION_LIMITS: SessionLimits = {
-  maxCallsInFlight: 10_000,
-  defaultTimeoutMs: 30_000,
-  maxTimeoutMs: 3_600_000,
-  maxObjects: 100_000,
-};
 
 const PATH = "/ferry.v1.Objects/Session";
 
@@ -59,16 +41,13 @@ export class ServerSession {
   readonly #call: ServerDuplexStream<SessionRequest, SessionResponse>;
   readonly #host: ObjectHost;
   readonly #ctx: HandlerContext;
-  readonly #limits: SessionLimits;
   readonly #objects: SessionObjects;
-  readonly #running = new Map<bigint, Cancellation>();
+  readonly #calls: SessionCalls;
   readonly #refs: SessionRefs;
   readonly #outbox: SessionOutbox;
   readonly #streams: SessionStreams;
   #inputDone = false;
-  #draining = false;
   #closed = false;
-  #peer = "";
   #onClose: (() => void) | undefined;
 
   constructor(
@@ -80,8 +59,8 @@ export class ServerSession {
     this.#call = call;
     this.#host = host;
     this.#ctx = ctx;
-    this.#limits = limits;
     this.#objects = host.sessionObjects(randomUUID());
+    this.#calls = new SessionCalls(ctx, limits, this.#objects.id, () => this.#maybeFinish());
     this.#outbox = new SessionOutbox(call, ctx.maxMessageBytes, () => this.#maybeFinish());
     this.#refs = new SessionRefs(host, (message) => this.#send(message), limits.maxObjects);
     this.#streams = new SessionStreams({
@@ -97,7 +76,7 @@ export class ServerSession {
    * answer, then end the stream, so shutdown need not wait for idle clients.
    */
   drain(): void {
-    this.#draining = true;
+    this.#calls.draining = true;
     this.#inputDone = true;
     this.#maybeFinish();
   }
@@ -105,7 +84,7 @@ export class ServerSession {
   /** Starts serving; `onClose` runs once when the session ends. */
   start(onClose?: () => void): void {
     this.#onClose = onClose;
-    this.#peer = this.#call.getPeer();
+    this.#calls.peer = this.#call.getPeer();
     this.#call.on("data", (frame: SessionRequest) => this.#onFrame(frame));
     this.#call.on("end", () => {
       this.#inputDone = true;
@@ -121,7 +100,7 @@ export class ServerSession {
       if (this.#closed) return;
       if (message.call) this.#onCall(message.call);
       else if (message.batch) this.#onBatch(message.batch);
-      else if (message.cancel) this.#running.get(message.cancel.id)?.abort(cancelled());
+      else if (message.cancel) this.#calls.cancel(message.cancel.id, cancelled());
       else if (message.more) this.#streams.more(message.more.id, message.more.items);
       else if (message.release) {
         for (const id of message.release.refIds) this.#objects.drop(id);
@@ -134,62 +113,13 @@ export class ServerSession {
     }
   }
 
-  /**
-   * Registers call `id` as running, with its deadline timer; `done` must run
-   * once when it has answered. Refuses duplicates (the session fails) and,
-   * with an error for the caller, calls while draining or past the limit.
-   */
-  #admit(
-    id: bigint,
-    requestedTimeoutMs: number,
-  ):
-    | { cancellation: Cancellation; context: CallContext; done: () => void; refusal?: ServerError }
-    | undefined {
-    if (this.#running.has(id)) {
+  /** Lets call `id` in (see {@link SessionCalls.admit}); a duplicate id fails the session. */
+  #admit(id: bigint, requestedTimeoutMs: number): AdmittedCall | undefined {
+    if (this.#calls.has(id)) {
       this.#fail(new ServerError(Code.INVALID_ARGUMENT, `call id ${id} is already running in this session`));
       return undefined;
     }
-    const cancellation = new Cancellation();
-    const timeoutMs = Math.min(
-      requestedTimeoutMs === 0 ? this.#limits.defaultTimeoutMs : requestedTimeoutMs,
-      this.#limits.maxTimeoutMs,
-    );
-    const timer = setTimeout(
-      () => cancellation.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
-      timeoutMs,
-    );
-    this.#running.set(id, cancellation);
-    this.#ctx.inFlight.enter();
-    const done = () => {
-      this.#ctx.inFlight.leave();
-      clearTimeout(timer);
-      this.#running.delete(id);
-      this.#maybeFinish();
-    };
-    const context: CallContext = {
-      get signal() {
-        return cancellation.signal;
-      },
-      deadline: Date.now() + timeoutMs,
-      sessionId: this.#objects.id,
-      peer: this.#peer,
-    };
-    let refusal: ServerError | undefined;
-    const nodeFull = this.#ctx.inFlight.count > this.#ctx.inFlight.limit;
-    if (this.#draining) {
-      refusal = new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
-    } else if (this.#running.size > this.#limits.maxCallsInFlight) {
-      refusal = new ServerError(
-        Code.RESOURCE_EXHAUSTED,
-        `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
-      );
-    } else if (nodeFull) {
-      refusal = new ServerError(
-        Code.RESOURCE_EXHAUSTED,
-        `node has ${this.#ctx.inFlight.limit} calls running, its limit (maxCallsInFlight); retry later or on another node`,
-      );
-    }
-    return { cancellation, context, done, refusal };
+    return this.#calls.admit(id, requestedTimeoutMs);
   }
 
   /** Finds the method a call or batch names, by exposed name or by reference. */
@@ -399,7 +329,7 @@ export class ServerSession {
 
   /** After the client half-closes, the session ends once every call has answered. */
   #maybeFinish(): void {
-    if (this.#inputDone && !this.#closed && this.#running.size === 0 && this.#outbox.empty) {
+    if (this.#inputDone && !this.#closed && this.#calls.size === 0 && this.#outbox.empty) {
       this.#call.end();
       this.#close();
     }
@@ -415,8 +345,7 @@ export class ServerSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#onClose?.();
-    for (const cancellation of this.#running.values()) cancellation.abort(cancelled("the session ended"));
-    this.#running.clear();
+    this.#calls.cancelAll(cancelled("the session ended"));
     this.#objects.clear();
     this.#refs.close();
     this.#streams.clear();

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { createNode, type FerryNode, type NodeOptions } from "../server/create-node.js";
+import { createNode, type FerryNode } from "../server/create-node.js";
+import type { NodeOptions } from "../server/node-options.js";
 
 /** A promise with its resolve/reject exposed, for ordering steps of a test without sleeping. */
 export function defer<T = void>(): {

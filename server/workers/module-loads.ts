@@ -44,9 +44,18 @@ export class ModuleLoads {
     this.#settle(id, load);
   }
 
-  /** `thread` ended: it answers nothing more. */
-  ended(thread: WorkerThread): void {
-    for (const [id, load] of this.#loads) if (load.waiting.delete(thread)) this.#settle(id, load);
+  /** `thread` ended (`why`, in words after "the thread"): it answers nothing more. */
+  ended(thread: WorkerThread, why: string): void {
+    for (const [id, load] of this.#loads) {
+      if (!load.waiting.delete(thread)) continue;
+      const { file, exportName } = load.spec;
+      load.error ??= {
+        name: "Error",
+        message: `worker threads cannot import ${file} (export ${exportName}): the thread ${why} while importing it`,
+        stack: "",
+      };
+      this.#settle(id, load);
+    }
   }
 
   #settle(id: number, load: Load): void {

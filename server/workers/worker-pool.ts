@@ -2,6 +2,13 @@ import { availableParallelism } from "node:os";
 import { Code } from "../../src/code.js";
 import { ServerError } from "../../src/server-error.js";
 import { ModuleLoads } from "./module-loads.js";
+import {
+  DEFAULT_MAX_QUEUE,
+  DEFAULT_STOP_GRACE_MS,
+  DEFAULT_WORKER_HEAP_MB,
+  type WorkerPoolOptions,
+} from "./pool-options.js";
+import { actorGone, shuttingDown, stopReason } from "./task-errors.js";
 import { TaskQueue } from "./task-queue.js";
 import { fromThrown } from "./thrown-error.js";
 import {
@@ -15,40 +22,11 @@ import {
 } from "./worker-task.js";
 import { type ThreadEvents, WorkerThread } from "./worker-thread.js";
 
-/** Options of a node's worker pool. */
-export interface WorkerPoolOptions {
-  /** Threads for CPU-bound calls, built-in and user code alike: the node's slots. Default: the machine's cores. */
-  workers?: number;
-  /**
-   * Tasks allowed to wait for a thread. Past it a call fails with
-   * RESOURCE_EXHAUSTED instead of growing an unbounded queue.
-   */
-  maxQueue?: number;
-  /**
-   * Heap a worker thread may use, in MiB; one that needs more is stopped
-   * (its call fails with INTERNAL) and replaced. Default
-   * {@link DEFAULT_WORKER_HEAP_MB}.
-   */
-  workerHeapMb?: number;
-  /**
-   * How long a cancelled call (or one past its deadline) may go on before
-   * its thread is ended and replaced: a synchronous loop that never looks at
-   * its signal cannot hold a slot for ever. Default {@link DEFAULT_STOP_GRACE_MS}.
-   */
-  stopGraceMs?: number;
-}
-
-/** Heap of one worker thread by default, in MiB. */
-export const DEFAULT_WORKER_HEAP_MB = 512;
-
-/** Most tasks waiting for a worker by default. */
-export const DEFAULT_MAX_QUEUE = 4096;
-
-/** Time a cancelled task gets to stop by itself before its thread is ended. */
-export const DEFAULT_STOP_GRACE_MS = 500;
-
-/** Wait before starting again a thread that could not start (its modules failed to import). */
-const RESTART_DELAY_MS = 1_000;
+/**
+ * First and longest wait before starting again a thread that could not start
+ * (its modules failed to import, or it ended while importing them).
+ */
+const RESTART_DELAY_MS = [1_000, 30_000] as const;
 
 type Done = Extract<FromWorker, { type: "done" }>;
 
@@ -99,6 +77,7 @@ export class WorkerPool {
   readonly #events: ThreadEvents;
   #nextTask = 1;
   #seq = 0;
+  #restartDelay: number = RESTART_DELAY_MS[0];
   #destroyed = false;
 
   constructor(options: WorkerPoolOptions & { exposeStacks?: boolean; log?: (line: string) => void } = {}) {
@@ -133,11 +112,6 @@ export class WorkerPool {
     let pending = this.#queue.size;
     for (const job of this.#running.values()) if (!job.answered) pending++;
     return pending;
-  }
-
-  /** The threads' ids, for tests and introspection. */
-  get threadIds(): number[] {
-    return this.#threads.map((t) => t.threadId);
   }
 
   /**
@@ -219,7 +193,7 @@ export class WorkerPool {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    const stopping = new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
+    const stopping = shuttingDown();
     this.#queue.clear();
     for (const job of [...this.#jobs.values()]) this.#finish(job, () => job.reject(stopping));
     await Promise.all(this.#threads.map((t) => t.stop("was stopped: the node shut down")));
@@ -242,8 +216,7 @@ export class WorkerPool {
   ): { job: Job | undefined; done: Promise<Done> } {
     const refuse = (error: ServerError) => ({ job: undefined, done: Promise.reject(error) });
     if (signal.aborted) return refuse(stopReason(signal));
-    if (this.#destroyed)
-      return refuse(new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node"));
+    if (this.#destroyed) return refuse(shuttingDown());
     if (pin?.state === "gone") return refuse(actorGone(label, pin));
     const idle = pin ? (this.#isIdle(pin) ? pin : undefined) : this.#idleThread();
     if (!idle && this.#queue.size >= this.#maxQueue) {
@@ -345,13 +318,13 @@ export class WorkerPool {
     switch (message.type) {
       case "ready":
         if (message.error) {
-          this.#log(
-            `ferry node: a new worker thread could not import its modules (${message.error.message}); trying again in ${RESTART_DELAY_MS} ms`,
-          );
+          this.#log(`ferry node: a new worker thread could not import its modules: ${message.error.message}`);
           void thread.stop("could not start");
           return;
         }
         thread.state = "ready";
+        thread.started = true;
+        this.#restartDelay = RESTART_DELAY_MS[0];
         thread.release();
         this.#drain(thread);
         return;
@@ -403,31 +376,21 @@ export class WorkerPool {
     for (const pinned of this.#queue.drop(thread)) {
       this.#finish(pinned, () => pinned.reject(actorGone(pinned.label, thread)));
     }
-    this.#modules.ended(thread);
+    this.#modules.ended(thread, why);
     if (this.#destroyed) return;
     const slot = this.#threads.indexOf(thread);
     const replace = () => {
-      if (this.#destroyed) return;
-      const next = this.#spawn();
-      this.#threads[slot] = next;
+      if (!this.#destroyed) this.#threads[slot] = this.#spawn();
     };
-    if (why === "could not start") {
-      setTimeout(replace, RESTART_DELAY_MS).unref();
-    } else replace();
+    if (thread.started) {
+      replace();
+      return;
+    }
+    // It never got ready: try again later, and later still if it fails again.
+    this.#log(
+      `ferry node: a worker thread ${why} before it was ready; starting another in ${this.#restartDelay} ms`,
+    );
+    setTimeout(replace, this.#restartDelay).unref();
+    this.#restartDelay = Math.min(this.#restartDelay * 2, RESTART_DELAY_MS[1]);
   }
-}
-
-/** The error an actor's call gets once the thread its state lived in is gone. */
-export function actorGone(label: string, thread: WorkerThread): ServerError {
-  return new ServerError(
-    Code.FAILED_PRECONDITION,
-    `${label}: the worker thread this instance lived in ${thread.endReason ?? "ended"}, so its state is gone; release the proxy (or open a new session) to get a new instance`,
-  );
-}
-
-/** Why a task whose signal aborted stops: the signal's ServerError, or CANCELLED. */
-function stopReason(signal: AbortSignal): ServerError {
-  const reason = signal.reason as unknown;
-  if (reason instanceof ServerError) return reason;
-  return new ServerError(Code.CANCELLED, "call was cancelled", { cause: reason });
 }

@@ -30,6 +30,8 @@ export class WorkerThread {
   readonly threadId: number;
   readonly startedAt = performance.now();
   state: ThreadState = "starting";
+  /** Whether it ever got ready: one that ends before is not started again at once. */
+  started = false;
   /** Actors made in this thread and not yet dropped. */
   actors = 0;
   /** Why the thread ended, once it has ("ran out of memory", "was stopped: …"). */

@@ -159,6 +159,17 @@ test("a module that cannot be imported, or lacks what was exposed, is refused na
     );
     await assert.rejects(pool.load(spec("work", ["square", "cube"])), /export work has no method cube/);
     await assert.rejects(pool.load(spec("missing", ["square"])), /export missing is not an object/);
+    // A module whose import ends the thread: refused, and the new thread does not import it again.
+    await assert.rejects(
+      pool.load({
+        ...spec("gone", ["x"]),
+        module: new URL("../fixtures/worker-import-exits.js", import.meta.url).href,
+        file: "worker-import-exits.js",
+      }),
+      /worker threads cannot import worker-import-exits\.js \(export gone\): the thread exited \(process\.exit\(7\)\) while importing it/,
+    );
+    await pool.load(spec("work", ["square"]));
+    assert.equal(resultOf(await pool.call(task("work", "square", [5]), never())), 25);
   } finally {
     await pool.destroy();
   }

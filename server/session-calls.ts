@@ -1,0 +1,106 @@
+import { Code } from "../src/code.js";
+import { ServerError } from "../src/server-error.js";
+import type { CallContext } from "./call-context.js";
+import { Cancellation } from "./cancellation.js";
+import type { HandlerContext } from "./handlers.js";
+import type { SessionLimits } from "./session-limits.js";
+
+/** A call let into a session: its cancellation and context, and `done` to run once it has answered. */
+export interface AdmittedCall {
+  cancellation: Cancellation;
+  context: CallContext;
+  done: () => void;
+  /** Set when the call must be answered with this error instead of running. */
+  refusal?: ServerError;
+}
+
+/**
+ * The calls running in one session, each with its deadline timer and its
+ * place in the node's count of calls in flight; and the rules that refuse
+ * one more (a node shutting down, the session's or the node's limit).
+ */
+export class SessionCalls {
+  readonly #running = new Map<bigint, Cancellation>();
+  readonly #ctx: HandlerContext;
+  readonly #limits: SessionLimits;
+  readonly #sessionId: string;
+  readonly #onDone: () => void;
+  /** The caller's address, for each call's context. */
+  peer = "";
+  /** The node is stopping: calls are refused with UNAVAILABLE. */
+  draining = false;
+
+  /** `onDone` runs after each call has answered. */
+  constructor(ctx: HandlerContext, limits: SessionLimits, sessionId: string, onDone: () => void) {
+    this.#ctx = ctx;
+    this.#limits = limits;
+    this.#sessionId = sessionId;
+    this.#onDone = onDone;
+  }
+
+  get size(): number {
+    return this.#running.size;
+  }
+
+  has(id: bigint): boolean {
+    return this.#running.has(id);
+  }
+
+  /** Registers call `id` (not running already) with its deadline. */
+  admit(id: bigint, requestedTimeoutMs: number): AdmittedCall {
+    const cancellation = new Cancellation();
+    const timeoutMs = Math.min(
+      requestedTimeoutMs === 0 ? this.#limits.defaultTimeoutMs : requestedTimeoutMs,
+      this.#limits.maxTimeoutMs,
+    );
+    const timer = setTimeout(
+      () => cancellation.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
+      timeoutMs,
+    );
+    this.#running.set(id, cancellation);
+    this.#ctx.inFlight.enter();
+    const done = () => {
+      this.#ctx.inFlight.leave();
+      clearTimeout(timer);
+      this.#running.delete(id);
+      this.#onDone();
+    };
+    const context: CallContext = {
+      get signal() {
+        return cancellation.signal;
+      },
+      deadline: Date.now() + timeoutMs,
+      sessionId: this.#sessionId,
+      peer: this.peer,
+    };
+    return { cancellation, context, done, refusal: this.#refusal() };
+  }
+
+  /** Cancels call `id`, if it runs. */
+  cancel(id: bigint, reason: ServerError): void {
+    this.#running.get(id)?.abort(reason);
+  }
+
+  /** Cancels every call: the session ended. */
+  cancelAll(reason: ServerError): void {
+    for (const cancellation of this.#running.values()) cancellation.abort(reason);
+    this.#running.clear();
+  }
+
+  #refusal(): ServerError | undefined {
+    if (this.draining) return new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
+    if (this.#running.size > this.#limits.maxCallsInFlight) {
+      return new ServerError(
+        Code.RESOURCE_EXHAUSTED,
+        `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
+      );
+    }
+    if (this.#ctx.inFlight.count > this.#ctx.inFlight.limit) {
+      return new ServerError(
+        Code.RESOURCE_EXHAUSTED,
+        `node has ${this.#ctx.inFlight.limit} calls running, its limit (maxCallsInFlight); retry later or on another node`,
+      );
+    }
+    return undefined;
+  }
+}
