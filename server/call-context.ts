@@ -12,7 +12,12 @@ export interface CallContext {
   peer: string;
 }
 
-const storage = new AsyncLocalStorage<CallContext>();
+// One store per process (or thread), whichever copy of ferry a user's module
+// imports currentCall() from: the node's and the module's may differ.
+const STORE = Symbol.for("ferry.currentCall");
+const slot = globalThis as { [STORE]?: AsyncLocalStorage<CallContext> };
+slot[STORE] ??= new AsyncLocalStorage<CallContext>();
+const storage = slot[STORE];
 
 /** Runs `fn` with `context` as the current call. */
 export function runInCall<T>(context: CallContext, fn: () => T): T {

@@ -1,6 +1,11 @@
 import { type ExposedMethod, exposedMethods } from "./exposure.js";
 
-const marked = new WeakMap<object, Map<string, ExposedMethod>>();
+// One registry per process (or thread), whichever copy of ferry a user's
+// module imports byReference() from.
+const MARKED = Symbol.for("ferry.byReference");
+const slot = globalThis as { [MARKED]?: WeakMap<object, Map<string, ExposedMethod>> };
+slot[MARKED] ??= new WeakMap();
+const marked = slot[MARKED];
 
 /**
  * Marks an object to travel by reference when a method returns it (or passes
