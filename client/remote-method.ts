@@ -1,3 +1,5 @@
+import { isObjectName } from "../src/object-name.js";
+
 const METHOD_REF = Symbol.for("ferry.methodRef");
 
 /**
@@ -38,7 +40,7 @@ export type RemoteMethods<T> = {
  * name travels: the node checks the method exists when the map starts.
  */
 export function remote<T>(name: string): RemoteMethods<T> {
-  if (typeof name !== "string" || !/^[A-Za-z][\w.-]{0,127}$/.test(name)) {
+  if (!isObjectName(name)) {
     throw new TypeError(
       `remote: object names are letters, digits, "_", "-" and ".", got ${JSON.stringify(name)}`,
     );

@@ -3,8 +3,8 @@ import type { Metadata, ServerErrorResponse } from "@grpc/grpc-js";
 import { Metadata as GrpcMetadata } from "@grpc/grpc-js";
 import { Code, codeName } from "../src/code.js";
 import { encodeStatusDetails, STATUS_DETAILS_KEY } from "../src/error-details.js";
-import type { ErrorDetail } from "../src/gen/ferry/v1/errors.js";
 import { ServerError } from "../src/server-error.js";
+import { type CallScopeOptions, describeFailure } from "./call-failure.js";
 
 /** The part of a grpc-js server call a handler scope needs. */
 interface CancellableCall {
@@ -12,16 +12,6 @@ interface CancellableCall {
   getDeadline(): Date | number;
   getPeer(): string;
   on(event: "cancelled", listener: () => void): unknown;
-}
-
-/** Logs what the node does not tell callers (unknown errors with their stacks). */
-export type NodeLogger = (line: string) => void;
-
-/** What a node keeps per call: cancellation and error reporting. */
-export interface CallScopeOptions {
-  /** Send the stack of unknown errors to callers (off by default: stacks reveal internals). */
-  exposeStacks: boolean;
-  log: NodeLogger;
 }
 
 /**
@@ -48,35 +38,6 @@ export function callSignal(call: CancellableCall): AbortSignal {
   if (call.cancelled) abort();
   else call.on("cancelled", abort);
   return controller.signal;
-}
-
-/** A failure as the caller will see it: status code, message, and the detail sent beside them. */
-export interface CallFailure {
-  code: number;
-  message: string;
-  detail: ErrorDetail;
-}
-
-/**
- * Turns anything a handler threw into what the caller receives. A ServerError
- * keeps its code and message; anything else becomes UNKNOWN with a generic
- * message, and the node logs the original.
- */
-export function describeFailure(err: unknown, path: string, options: CallScopeOptions): CallFailure {
-  if (err instanceof ServerError) {
-    return {
-      code: err.code,
-      message: err.message,
-      detail: { name: err.name, message: err.message, stack: "", field: err.field ?? "" },
-    };
-  }
-  const error = err instanceof Error ? err : new Error(String(err));
-  options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
-  const message = options.exposeStacks
-    ? error.message
-    : `internal error in ${path} (details are in the node's log)`;
-  const stack = options.exposeStacks ? (error.stack ?? "") : "";
-  return { code: Code.UNKNOWN, message, detail: { name: error.name, message, stack, field: "" } };
 }
 
 /**

@@ -10,7 +10,8 @@ import type {
 import { Code } from "../src/code.js";
 import { ServerError } from "../src/server-error.js";
 import { checkClientBuild } from "./build-check.js";
-import { type CallScopeOptions, callSignal, toServiceError } from "./call-scope.js";
+import type { CallScopeOptions } from "./call-failure.js";
+import { callSignal, toServiceError } from "./call-scope.js";
 import type { LoopWatch } from "./loop-watch.js";
 import type { WorkerObjects } from "./workers/worker-objects.js";
 

@@ -6,6 +6,7 @@ import {
   type ObjectDescription,
   Placement as PlacementPb,
 } from "../src/gen/ferry/v1/objects.js";
+import { isObjectName } from "../src/object-name.js";
 import { ServerError } from "../src/server-error.js";
 import {
   type ExposedMethod,
@@ -112,7 +113,7 @@ export class ObjectHost {
    * `instance` mode, without arguments) under `name`.
    */
   expose(name: string, target: object | Constructor, options: ExposeOptions): void {
-    if (typeof name !== "string" || !/^[A-Za-z][\w.-]{0,127}$/.test(name)) {
+    if (!isObjectName(name)) {
       throw new TypeError(
         `expose: object names are letters, digits, "_", "-" and ".", got ${JSON.stringify(name)}`,
       );

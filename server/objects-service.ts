@@ -14,17 +14,16 @@ import { ServerError } from "../src/server-error.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
 import { PROTOCOL_VERSION } from "../src/version.js";
+import { collect, THROUGH_A_SESSION } from "./batch.js";
 import { checkClientBuild } from "./build-check.js";
-import { describeFailure, toServiceError } from "./call-scope.js";
+import { describeFailure } from "./call-failure.js";
+import { toServiceError } from "./call-scope.js";
 import { dispatch } from "./dispatch.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { ObjectHost } from "./object-host.js";
 import { ServerSession } from "./session.js";
 import type { SessionLimits } from "./session-limits.js";
 import { workerArgRefs } from "./workers/worker-objects.js";
-
-/** Most items a streaming method may yield to a unary Invoke, which answers them as one list. */
-export const MAX_INVOKE_STREAM_ITEMS = 100_000;
 
 /** Deadline of calls on exposed objects that arrive without one. */
 export const DEFAULT_OBJECT_TIMEOUT_MS = 30_000;
@@ -82,17 +81,7 @@ export function objectsServer(
           return { result: { nullValue: 0 } };
         }
         if (outcome.kind === "value") return { result: toValue(await outcome.value, "result") };
-        const items: unknown[] = [];
-        for await (const item of outcome.items) {
-          if (items.length >= MAX_INVOKE_STREAM_ITEMS) {
-            throw new ServerError(
-              Code.RESOURCE_EXHAUSTED,
-              `${label} yielded more than ${MAX_INVOKE_STREAM_ITEMS} items; call it through a session to stream them`,
-            );
-          }
-          items.push(item);
-        }
-        return { result: toValue(items, "result") };
+        return { result: toValue(await collect(outcome.items, label, THROUGH_A_SESSION), "result") };
       },
     ),
     describe: unary(

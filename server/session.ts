@@ -5,7 +5,6 @@ import type {
   Batch,
   Call,
   CallError,
-  Outcome,
   ServerMessage,
   SessionRequest,
   SessionResponse,
@@ -14,11 +13,12 @@ import type { Value } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
 import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
 import { VALUE_LIMITS } from "../src/value-limits.js";
-import { type EntryResult, MAX_BATCH_CALLS, runBatch } from "./batch.js";
+import { MAX_BATCH_CALLS, outcomesOf, runBatch } from "./batch.js";
 import type { CallContext } from "./call-context.js";
-import { describeFailure, toServiceError } from "./call-scope.js";
+import { describeFailure } from "./call-failure.js";
+import { toServiceError } from "./call-scope.js";
 import type { Cancellation } from "./cancellation.js";
-import { dispatch } from "./dispatch.js";
+import { type Outcome as Dispatched, dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
 import type { BoundCall, ObjectHost, ResolvedCall, SessionObjects } from "./object-host.js";
 import { type AdmittedCall, SessionCalls } from "./session-calls.js";
@@ -26,9 +26,12 @@ import type { SessionLimits } from "./session-limits.js";
 import { EncodedMessage, SessionOutbox } from "./session-outbox.js";
 import { SessionRefs } from "./session-refs.js";
 import { SessionStreams } from "./session-streams.js";
-import { packArgs, type WorkerCall, workerArgRefs } from "./workers/worker-objects.js";
+import { packArgs, workerArgRefs } from "./workers/worker-objects.js";
 
 const PATH = "/ferry.v1.Objects/Session";
+
+/** A call under way: a value here, a worker's encoded answer, or a stream (of either). */
+type Started = Dispatched | { kind: "encoded"; value: Promise<Uint8Array> };
 
 /**
  * The node's side of one client session: calls arrive in frames, run
@@ -165,71 +168,64 @@ export class ServerSession {
     try {
       if (refusal) throw refusal;
       const resolved = this.#resolve(call, call.method);
-      if (resolved.where === "workers") {
-        this.#onWorkerCall(call, path, resolved, context, cancellation, done);
-        return;
-      }
-      const outcome = dispatch(
-        resolved,
-        this.#decodeArgs(call.args, () => "args"),
-        context,
-        this.#ctx.loopWatch,
-      );
-      if (resolved.method.oneway && outcome.kind === "value") {
-        // Declared oneway: the caller is told at once; failures are only logged.
-        if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
-        outcome.value.catch((err: unknown) => describeFailure(err, path, this.#ctx)).finally(done);
-        return;
-      }
-      if (outcome.kind === "value") {
-        outcome.value
-          .then(
-            (value) => {
-              if (!call.oneway) this.#send({ result: { id, value: toValue(value, "result", this.#refs) } });
-            },
-            (err: unknown) => this.#answerError(call, path, cancellation.aborted ? cancellation.reason : err),
-          )
-          .catch((err: unknown) => this.#answerError(call, path, err))
-          .finally(done);
-      } else {
-        void this.#streams.send(call, path, outcome.items, cancellation).finally(done);
-      }
+      const started = this.#start(call, path, resolved, context);
+      this.#answer(call, path, started, resolved.method.oneway, cancellation, done);
     } catch (err) {
       this.#answerError(call, path, err);
       done();
     }
   }
 
-  /** A call of a method that runs in the worker threads: the answer comes back encoded. */
-  #onWorkerCall(
+  /** Starts a call here, or in a worker thread, whose answer comes back encoded. */
+  #start(call: Call, path: string, resolved: ResolvedCall, context: CallContext): Started {
+    if (resolved.where === "here") {
+      return dispatch(
+        resolved,
+        this.#decodeArgs(call.args, () => "args"),
+        context,
+        this.#ctx.loopWatch,
+      );
+    }
+    const args = this.#decodeArgs(call.args, () => "args", workerArgRefs(path));
+    const { workers } = this.#ctx;
+    if (resolved.method.stream)
+      return { kind: "stream", items: workers.stream(resolved, args, context, call.id) };
+    return { kind: "encoded", value: workers.call(resolved, args, context, call.id, "result") };
+  }
+
+  /** Answers a started call: its result, its stream, or (oneway) at once, its failure only logged. */
+  #answer(
     call: Call,
     path: string,
-    resolved: WorkerCall,
-    context: CallContext,
+    started: Started,
+    oneway: boolean,
     cancellation: Cancellation,
     done: () => void,
   ): void {
-    const args = this.#decodeArgs(call.args, () => "args", workerArgRefs(path));
-    const workers = this.#ctx.workers;
-    if (resolved.method.stream) {
-      const items = workers.stream(resolved, args, context, call.id);
-      void this.#streams.send(call, path, items, cancellation).finally(done);
+    if (started.kind === "stream") {
+      void this.#streams.send(call, path, started.items, cancellation).finally(done);
       return;
     }
-    const answer = workers.call(resolved, args, context, call.id, "result");
-    if (resolved.method.oneway) {
-      // Declared oneway: the caller is told at once; failures are only logged.
-      if (!call.oneway) this.#send({ result: { id: call.id, value: { nullValue: 0 } } });
-      answer.catch((err: unknown) => describeFailure(err, path, this.#ctx)).finally(done);
+    const { id } = call;
+    const value: Promise<unknown> = started.value;
+    if (oneway) {
+      if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
+      value.catch((err: unknown) => describeFailure(err, path, this.#ctx)).finally(done);
       return;
     }
-    answer
+    value
       .then(
-        (bytes) => {
-          if (!call.oneway) this.#send(new EncodedMessage(bytes, call.id, "result"));
+        (result) => {
+          if (call.oneway) return;
+          this.#send(
+            started.kind === "encoded"
+              ? new EncodedMessage(result as Uint8Array, id, "result")
+              : { result: { id, value: toValue(result, "result", this.#refs) } },
+          );
         },
         (err: unknown) => this.#answerError(call, path, cancellation.aborted ? cancellation.reason : err),
       )
+      .catch((err: unknown) => this.#answerError(call, path, err))
       .finally(done);
   }
 
@@ -286,21 +282,7 @@ export class ServerSession {
       void running
         .then((results) => {
           if (cancellation.aborted) throw cancellation.reason;
-          let i = 0;
-          const resultPath = () => `results[${i}]`;
-          const outcomes = new Array<Outcome>(results.length);
-          for (i = 0; i < results.length; i++) {
-            const r = results[i] as EntryResult;
-            if (!r.ok) {
-              outcomes[i] = { error: this.#callError(path, r.error) };
-              continue;
-            }
-            try {
-              outcomes[i] = { value: toValue(r.value, resultPath, this.#refs) };
-            } catch (err) {
-              outcomes[i] = { error: this.#callError(path, err) };
-            }
-          }
+          const outcomes = outcomesOf(results, this.#refs, (err) => this.#callError(path, err));
           this.#send({ batchResult: { id, outcomes, error: undefined } });
         })
         .catch(fail)

@@ -24,6 +24,18 @@ export class ServerError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a ServerError, by its shape as well as its class: a user's
+ * module may throw one from another copy of ferry than the node's. Its code
+ * must be a gRPC error status (1 to 16).
+ */
+export function isServerError(err: unknown): err is ServerError {
+  if (err instanceof ServerError) return true;
+  if (!(err instanceof Error) || err.name !== "ServerError") return false;
+  const code = (err as { code?: unknown }).code;
+  return Number.isInteger(code) && (code as number) >= 1 && (code as number) <= 16;
+}
+
 /** Shorthand for the most common failure: a request field outside its contract. */
 export function invalidArgument(field: string, message: string): ServerError {
   return new ServerError(Code.INVALID_ARGUMENT, `${field}: ${message}`, { field });

@@ -44,16 +44,23 @@ export class ModuleLoads {
     this.#settle(id, load);
   }
 
-  /** `thread` ended (`why`, in words after "the thread"): it answers nothing more. */
-  ended(thread: WorkerThread, why: string): void {
+  /**
+   * `thread` ended (`why`, in words after "the thread") and answers nothing
+   * more. Only a thread that was doing nothing but importing blames the
+   * import; one that died of a task leaves the load to its replacement,
+   * which imports every module at start.
+   */
+  ended(thread: WorkerThread, why: string, importing: boolean): void {
     for (const [id, load] of this.#loads) {
       if (!load.waiting.delete(thread)) continue;
       const { file, exportName } = load.spec;
-      load.error ??= {
-        name: "Error",
-        message: `worker threads cannot import ${file} (export ${exportName}): the thread ${why} while importing it`,
-        stack: "",
-      };
+      if (importing) {
+        load.error ??= {
+          name: "Error",
+          message: `worker threads cannot import ${file} (export ${exportName}): the thread ${why} while importing it`,
+          stack: "",
+        };
+      }
       this.#settle(id, load);
     }
   }

@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 /** Options of a node's worker pool. */
 export interface WorkerPoolOptions {
   /** Threads for CPU-bound calls, built-in and user code alike: the node's slots. Default: the machine's cores. */
@@ -29,3 +31,23 @@ export const DEFAULT_MAX_QUEUE = 4096;
 
 /** Time a cancelled task gets to stop by itself before its thread is ended. */
 export const DEFAULT_STOP_GRACE_MS = 500;
+
+/** Every option of a pool, checked, unset ones at their defaults. */
+export function poolOptions(options: WorkerPoolOptions): Required<WorkerPoolOptions> {
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1 || workers > 1024) {
+    throw new RangeError(`workers must be an integer from 1 to 1024, got ${options.workers}`);
+  }
+  return {
+    workers,
+    workerHeapMb: positive("workerHeapMb", options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB),
+    maxQueue: positive("maxQueue", options.maxQueue ?? DEFAULT_MAX_QUEUE),
+    stopGraceMs: positive("stopGraceMs", options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS),
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}

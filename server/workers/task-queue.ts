@@ -16,6 +16,8 @@ export class TaskQueue<T extends Queued, Thread> {
   #head = 0;
   readonly #pinned = new Map<Thread, T[]>();
   #size = 0;
+  /** Answered tasks still in a line. */
+  #forgotten = 0;
 
   /** Tasks waiting. */
   get size(): number {
@@ -34,9 +36,14 @@ export class TaskQueue<T extends Queued, Thread> {
     else this.#pinned.set(pin, [task]);
   }
 
-  /** A waiting task was answered (cancelled): it stays in its line, skipped, and no longer counts. */
+  /**
+   * A waiting task was answered (cancelled): it no longer counts, and is
+   * skipped when its turn comes. Lines are swept once such tasks outnumber
+   * the live ones, so calls cancelled in a loop cannot pile up here.
+   */
   forget(): void {
     this.#size--;
+    if (++this.#forgotten > 1024 && this.#forgotten > this.#size) this.#sweep();
   }
 
   /** Tasks waiting for `thread` alone. */
@@ -47,8 +54,14 @@ export class TaskQueue<T extends Queued, Thread> {
   /** The next task for `thread`, taken out of its line. */
   next(thread: Thread): T | undefined {
     const own = this.#pinned.get(thread);
-    while (own?.[0]?.answered) own.shift();
-    while (this.#shared[this.#head]?.answered) this.#head++;
+    while (own?.[0]?.answered) {
+      own.shift();
+      this.#forgotten--;
+    }
+    while (this.#shared[this.#head]?.answered) {
+      this.#head++;
+      this.#forgotten--;
+    }
     const mine = own?.[0];
     const shared = this.#shared[this.#head];
     let task: T | undefined;
@@ -68,9 +81,11 @@ export class TaskQueue<T extends Queued, Thread> {
 
   /** Takes out every task waiting for `thread` alone (it is gone). */
   drop(thread: Thread): T[] {
-    const line = (this.#pinned.get(thread) ?? []).filter((task) => !task.answered);
+    const all = this.#pinned.get(thread) ?? [];
+    const line = all.filter((task) => !task.answered);
     this.#pinned.delete(thread);
     this.#size -= line.length;
+    this.#forgotten -= all.length - line.length;
     return line;
   }
 
@@ -83,6 +98,16 @@ export class TaskQueue<T extends Queued, Thread> {
     this.#head = 0;
     this.#pinned.clear();
     this.#size = 0;
+    this.#forgotten = 0;
     return all;
+  }
+
+  /** Takes answered tasks out of every line. */
+  #sweep(): void {
+    const live = (task: T | undefined) => task !== undefined && !task.answered;
+    this.#shared = this.#shared.slice(this.#head).filter(live);
+    this.#head = 0;
+    for (const [thread, line] of this.#pinned) this.#pinned.set(thread, line.filter(live));
+    this.#forgotten = 0;
   }
 }

@@ -1,18 +1,5 @@
-import { ServerError } from "../../src/server-error.js";
+import { isServerError, ServerError } from "../../src/server-error.js";
 import type { ThrownError } from "./worker-task.js";
-
-/**
- * Whether `err` is a ServerError, by its shape as well as its class: a user's
- * module may import ferry from another copy of the package than the node's.
- */
-export function isServerError(err: unknown): err is ServerError {
-  return (
-    err instanceof ServerError ||
-    (err instanceof Error &&
-      err.name === "ServerError" &&
-      typeof (err as { code?: unknown }).code === "number")
-  );
-}
 
 /** What the main thread needs to rebuild an error thrown in a worker. */
 export function toThrown(err: unknown): ThrownError {
@@ -31,6 +18,7 @@ export function toThrown(err: unknown): ThrownError {
 export function fromThrown(thrown: ThrownError): Error {
   if (thrown.code !== undefined) {
     const error = new ServerError(thrown.code, thrown.message, { field: thrown.field || undefined });
+    error.name = thrown.name;
     if (thrown.stack) error.stack = thrown.stack;
     return error;
   }

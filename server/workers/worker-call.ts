@@ -1,21 +1,17 @@
 import { Code } from "../../src/code.js";
-import { type CallError, type Outcome, ServerMessage } from "../../src/gen/ferry/v1/objects.js";
-import { ServerError } from "../../src/server-error.js";
+import { type CallError, ServerMessage } from "../../src/gen/ferry/v1/objects.js";
+import { isServerError, ServerError } from "../../src/server-error.js";
 import { type RefCodec, refusal, toValue } from "../../src/value-codec.js";
-import { type EntryResult, runBatch } from "../batch.js";
+import { collect, outcomesOf, runBatch, THROUGH_A_SESSION } from "../batch.js";
 import type { CallContext } from "../call-context.js";
-import { describeFailure } from "../call-scope.js";
+import { describeFailure } from "../call-failure.js";
 import { dispatch } from "../dispatch.js";
 import { isStreamMethod } from "../exposure.js";
 import type { BoundCall } from "../object-host.js";
 import { referenceMethods } from "../references.js";
 import { flagSignal } from "./flag-signal.js";
-import { isServerError } from "./thrown-error.js";
 import type { WorkerModules } from "./worker-modules.js";
 import type { CallTask, PackedArgs } from "./worker-task.js";
-
-/** Most items a stream may yield to a call that answers them as one list (unary Invoke). */
-export const MAX_COLLECTED_ITEMS = 100_000;
 
 /** What a worker gives a call: where its log lines and stream items go. */
 export interface CallIo {
@@ -73,32 +69,30 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
   const encode = (message: ServerMessage) => ServerMessage.encode(message).finish();
 
   const run = async (): Promise<Uint8Array | undefined> => {
+    // Exposed while the node serves: this thread may still be importing it.
+    await modules.loaded(task);
     const { id } = task;
     if (task.answer === "batch") {
       const percall = task.instance.kind === "percall";
       const first = resolve();
-      const results = await runBatch(countOf(task.args), (i) =>
-        dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context),
-      );
-      return encode({
-        batchResult: { id, outcomes: outcomes(results, refs, task.label, io), error: undefined },
+      // Entries start one after another without a turn of the event loop in
+      // between; the flag is what tells a cancelled batch to start no more.
+      const results = await runBatch(countOf(task.args), (i) => {
+        if (signal.aborted) throw signal.reason;
+        return dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context);
       });
+      const fail = (err: unknown): CallError => {
+        const { code, message, detail } = describeFailure(normalize(err, task.label), task.label, io);
+        return { code, message, detail };
+      };
+      return encode({ batchResult: { id, outcomes: outcomesOf(results, refs, fail), error: undefined } });
     }
     const outcome = dispatch(resolve(), argsOf(task.args, 0), context);
     if (outcome.kind === "value") {
       return encode({ result: { id, value: toValue(await outcome.value, "result", refs) } });
     }
     if (task.answer === "collect") {
-      const items: unknown[] = [];
-      for await (const item of outcome.items) {
-        if (items.length >= MAX_COLLECTED_ITEMS) {
-          throw new ServerError(
-            Code.RESOURCE_EXHAUSTED,
-            `${task.label} yielded more than ${MAX_COLLECTED_ITEMS} items; call it through a session to stream them`,
-          );
-        }
-        items.push(item);
-      }
+      const items = await collect(outcome.items, task.label, THROUGH_A_SESSION);
       return encode({ result: { id, value: toValue(items, "result", refs) } });
     }
     for await (const item of outcome.items) {
@@ -140,30 +134,6 @@ function argsOf(args: PackedArgs, i: number): unknown[] {
   }
 }
 
-function outcomes(results: EntryResult[], refs: RefCodec, label: string, io: CallIo): Outcome[] {
-  const out = new Array<Outcome>(results.length);
-  const failed = (err: unknown): Outcome => {
-    const failure = describeFailure(normalize(err, label), label, io);
-    const error: CallError = { code: failure.code, message: failure.message, detail: failure.detail };
-    return { error };
-  };
-  let i = 0;
-  const path = () => `results[${i}]`;
-  for (i = 0; i < results.length; i++) {
-    const r = results[i] as EntryResult;
-    if (!r.ok) {
-      out[i] = failed(r.error);
-      continue;
-    }
-    try {
-      out[i] = { value: toValue(r.value, path, refs) };
-    } catch (err) {
-      out[i] = failed(err);
-    }
-  }
-  return out;
-}
-
 /**
  * Results that would travel by reference from the main thread cannot leave
  * a worker: the object would stay behind in this thread. They are refused,
@@ -192,8 +162,7 @@ function resultRefs(label: string, modules: WorkerModules): RefCodec {
  * is a resource failure of the call (INTERNAL) like running out of memory.
  */
 function normalize(err: unknown, label: string): unknown {
-  if (err instanceof ServerError) return err;
-  if (isServerError(err)) return new ServerError(err.code, err.message, { field: err.field });
+  if (isServerError(err)) return err;
   if (err instanceof RangeError && /maximum call stack size exceeded/i.test(err.message)) {
     return new ServerError(Code.INTERNAL, `${label} overflowed its stack (${err.message})`);
   }

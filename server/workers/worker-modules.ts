@@ -16,14 +16,27 @@ interface Export {
  */
 export class WorkerModules {
   readonly #imports = new Map<string, Promise<Record<string, unknown>>>();
+  /** Loads under way, by export: a call that comes first waits for its own. */
+  readonly #loading = new Map<string, Promise<void>>();
   readonly #exports = new Map<string, Export>();
   readonly #failed = new Map<string, string>();
   readonly #classes = new Set<Constructor>();
   readonly #actors = new Map<number, object>();
 
   /** Imports `spec.module` (once per module) and checks the export is what was exposed. */
-  async load(spec: ModuleSpec): Promise<void> {
+  load(spec: ModuleSpec): Promise<void> {
     const key = keyOf(spec.module, spec.exportName);
+    const loading = this.#load(spec, key).finally(() => this.#loading.delete(key));
+    this.#loading.set(key, loading);
+    return loading;
+  }
+
+  /** Settles once the export a call needs has loaded here (or failed to). */
+  async loaded(task: CallTask): Promise<void> {
+    await this.#loading.get(keyOf(task.module, task.exportName))?.catch(() => {});
+  }
+
+  async #load(spec: ModuleSpec, key: string): Promise<void> {
     try {
       let imported = this.#imports.get(spec.module);
       if (!imported) {

@@ -1,13 +1,7 @@
-import { availableParallelism } from "node:os";
 import { Code } from "../../src/code.js";
 import { ServerError } from "../../src/server-error.js";
 import { ModuleLoads } from "./module-loads.js";
-import {
-  DEFAULT_MAX_QUEUE,
-  DEFAULT_STOP_GRACE_MS,
-  DEFAULT_WORKER_HEAP_MB,
-  type WorkerPoolOptions,
-} from "./pool-options.js";
+import { DEFAULT_STOP_GRACE_MS, poolOptions, type WorkerPoolOptions } from "./pool-options.js";
 import { actorGone, shuttingDown, stopReason } from "./task-errors.js";
 import { TaskQueue } from "./task-queue.js";
 import { fromThrown } from "./thrown-error.js";
@@ -19,8 +13,12 @@ import {
   type ModuleSpec,
   STOP_CANCELLED,
   STOP_DEADLINE,
+  type Work,
 } from "./worker-task.js";
 import { type ThreadEvents, WorkerThread } from "./worker-thread.js";
+
+/** The signal of tasks nobody cancels. */
+const NEVER = new AbortController().signal;
 
 /**
  * First and longest wait before starting again a thread that could not start
@@ -34,7 +32,7 @@ interface Job {
   task: number;
   /** Submission order: a free thread takes the oldest of its pinned work and the shared queue. */
   seq: number;
-  work: KernelTask | CallTask;
+  work: Work;
   label: string;
   flag: Int32Array;
   pin: WorkerThread | undefined;
@@ -81,13 +79,12 @@ export class WorkerPool {
   #destroyed = false;
 
   constructor(options: WorkerPoolOptions & { exposeStacks?: boolean; log?: (line: string) => void } = {}) {
-    this.size = options.workers ?? availableParallelism();
-    if (!Number.isInteger(this.size) || this.size < 1 || this.size > 1024) {
-      throw new RangeError(`workers must be an integer from 1 to 1024, got ${options.workers}`);
-    }
-    this.#heapMb = options.workerHeapMb ?? DEFAULT_WORKER_HEAP_MB;
-    this.#maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-    this.#graceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    ({
+      workers: this.size,
+      workerHeapMb: this.#heapMb,
+      maxQueue: this.#maxQueue,
+      stopGraceMs: this.#graceMs,
+    } = poolOptions(options));
     this.#exposeStacks = options.exposeStacks ?? false;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#events = {
@@ -182,11 +179,13 @@ export class WorkerPool {
     return best;
   }
 
-  /** Drops actor `id` from its thread: its instance is garbage. */
+  /** Drops actor `id` from its thread, once the calls already waiting for it have run. */
   dropActor(thread: WorkerThread, id: number): void {
     if (thread.state === "gone") return;
     thread.actors--;
-    thread.post({ type: "drop", actor: id });
+    this.#submit({ kind: "drop", actor: id }, "an actor's release", NEVER, thread, undefined).done.catch(
+      () => {},
+    );
   }
 
   /** Stops every thread; tasks still queued or running fail with UNAVAILABLE. */
@@ -208,7 +207,7 @@ export class WorkerPool {
   }
 
   #submit(
-    work: KernelTask | CallTask,
+    work: Work,
     label: string,
     signal: AbortSignal,
     pin: WorkerThread | undefined,
@@ -219,7 +218,8 @@ export class WorkerPool {
     if (this.#destroyed) return refuse(shuttingDown());
     if (pin?.state === "gone") return refuse(actorGone(label, pin));
     const idle = pin ? (this.#isIdle(pin) ? pin : undefined) : this.#idleThread();
-    if (!idle && this.#queue.size >= this.#maxQueue) {
+    // A release always queues: it frees what the queue's calls held.
+    if (!idle && this.#queue.size >= this.#maxQueue && work.kind !== "drop") {
       return refuse(
         new ServerError(
           Code.RESOURCE_EXHAUSTED,
@@ -376,7 +376,7 @@ export class WorkerPool {
     for (const pinned of this.#queue.drop(thread)) {
       this.#finish(pinned, () => pinned.reject(actorGone(pinned.label, thread)));
     }
-    this.#modules.ended(thread, why);
+    this.#modules.ended(thread, why, job === undefined && !this.#destroyed);
     if (this.#destroyed) return;
     const slot = this.#threads.indexOf(thread);
     const replace = () => {

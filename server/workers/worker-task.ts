@@ -61,6 +61,18 @@ export interface CallTask {
   peer: string;
 }
 
+/**
+ * Drops an actor's instance: queued behind the calls already waiting for it,
+ * so none of them finds it gone (or makes it anew).
+ */
+export interface DropTask {
+  kind: "drop";
+  actor: number;
+}
+
+/** What a thread can be asked to run. */
+export type Work = KernelTask | CallTask | DropTask;
+
 /** One module's exports a worker must import and check. */
 export interface ModuleSpec {
   /** file: URL. */
@@ -91,11 +103,10 @@ export interface WorkerStart {
 
 /** Main thread to worker. `flag` is shared memory: raising it asks the work to stop. */
 export type ToWorker =
-  | { type: "task"; task: number; flag: Int32Array; work: KernelTask | CallTask }
+  | { type: "task"; task: number; flag: Int32Array; work: Work }
   | { type: "cancel"; task: number }
   | { type: "more"; task: number; items: number }
-  | { type: "load"; load: number; spec: ModuleSpec }
-  | { type: "drop"; actor: number };
+  | { type: "load"; load: number; spec: ModuleSpec };
 
 /** Worker to main thread. */
 export type FromWorker =

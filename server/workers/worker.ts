@@ -57,6 +57,11 @@ function onMessage(message: ToWorker): void {
   switch (message.type) {
     case "task": {
       const { task, work, flag } = message;
+      if (work.kind === "drop") {
+        modules.dropActor(work.actor);
+        post({ type: "done", task });
+        return;
+      }
       if (work.kind !== "call") {
         try {
           post({ type: "done", task, result: runKernel(work, flag) });
@@ -90,9 +95,6 @@ function onMessage(message: ToWorker): void {
         () => post({ type: "loaded", load: message.load }),
         (err: unknown) => post({ type: "loaded", load: message.load, error: toThrown(err) }),
       );
-      return;
-    case "drop":
-      modules.dropActor(message.actor);
       return;
   }
 }

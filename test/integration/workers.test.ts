@@ -7,6 +7,7 @@ import { withOptions } from "../../client/proxy.js";
 import { RemoteError } from "../../client/remote-error.js";
 import { loadObjects } from "../../server/load-objects.js";
 import { Code } from "../../src/code.js";
+import { ObjectsService } from "../../src/gen/ferry/v1/objects.js";
 import { ROOT, runCli, spawnNode, startNode, within } from "../helpers.js";
 
 const OBJECTS = `${ROOT}test/fixtures/worker-objects.js`;
@@ -317,6 +318,30 @@ describe("modules that cannot run in worker threads", () => {
       cli.stderr,
       /^ferry: \[UNKNOWN\] worker threads cannot import .*worker-import-fails\.js \(export licensed\): no licence server/,
     );
+  });
+
+  test("an object exposed to the threads while the node serves is called as soon as it is exposed", async () => {
+    const { node, conn } = await workersNode();
+    try {
+      // A module no thread has imported yet, whose import takes 100 ms.
+      const SLOW = `${ROOT}test/fixtures/slow-import.js`;
+      const { slow } = (await import(SLOW)) as { slow: object };
+      node.expose("late", slow, { methods: ["square"], run: "workers", module: SLOW, exportName: "slow" });
+      // Sent at once (Invoke asks no Describe first): each thread runs them after its import.
+      const objects = conn.service(ObjectsService);
+      const answers = await Promise.all(
+        [2, 3, 4].map((x) =>
+          objects.invoke({ object: "late", method: "square", args: [{ doubleValue: x }] }),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.result?.doubleValue),
+        [4, 9, 16],
+      );
+    } finally {
+      conn.close();
+      await node.shutdown();
+    }
   });
 
   test("expose() of a worker-run object needs its module; a bad run is refused", async () => {
