@@ -42,7 +42,11 @@ export interface ExposeOptions {
    * caller, and a plain object is one copy per thread.
    */
   run?: Placement;
-  /** For run "workers": the module that exports the object (a path or a file: URL, e.g. `import.meta.url`). */
+  /**
+   * For run "workers": the module that exports the object, a path or a file:
+   * URL (`new URL("./scoring.js", import.meta.url)`). Every worker thread runs
+   * its top level: not the script that starts the node.
+   */
   module?: string | URL;
   /** For run "workers": the export of `module` that holds it. Default: the exposed name. */
   exportName?: string;
