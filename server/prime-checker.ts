@@ -108,7 +108,7 @@ export async function* checkMany(
   let slotFree = () => {};
 
   void (async () => {
-    let index = 0n;
+    let index = 0;
     for await (const request of requests) {
       if (signal.aborted || failure !== undefined) break;
       const i = index++;

@@ -56,6 +56,8 @@ test("ferry call streams: CheckMany from stdin, one JSON line per result", async
     .split("\n")
     .map((l) => JSON.parse(l));
   assert.equal(lines.length, 3);
+  // index is uint32, as FetchMany's: a JSON number, where the 64-bit n is a string.
+  assert.deepEqual(lines.map((l) => l.index).sort(), [0, 1, 2]);
   const byN = Object.fromEntries(lines.map((l) => [l.result.n, l.result.prime]));
   assert.deepEqual(byN, { "7": true, "9": false, "11": true });
 });

@@ -94,8 +94,11 @@ export interface CheckManyRequest {
 }
 
 export interface CheckManyResponse {
-  /** Position of the number in the request stream, counting from 0. */
-  index: bigint;
+  /**
+   * Position of the number in the request stream, counting from 0. uint32 as
+   * FetchManyResponse.index, so both print as JSON numbers.
+   */
+  index: number;
   result: IsPrimeResponse | undefined;
 }
 
@@ -434,16 +437,13 @@ export const CheckManyRequest: MessageFns<CheckManyRequest> = {
 };
 
 function createBaseCheckManyResponse(): CheckManyResponse {
-  return { index: 0n, result: undefined };
+  return { index: 0, result: undefined };
 }
 
 export const CheckManyResponse: MessageFns<CheckManyResponse> = {
   encode(message: CheckManyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.index !== 0n) {
-      if (BigInt.asUintN(64, message.index) !== message.index) {
-        throw new globalThis.Error("value provided for field message.index of type uint64 too large");
-      }
-      writer.uint32(8).uint64(message.index);
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
     }
     if (message.result !== undefined) {
       IsPrimeResponse.encode(message.result, writer.uint32(18).fork()).join();
@@ -469,7 +469,7 @@ export const CheckManyResponse: MessageFns<CheckManyResponse> = {
               break;
             }
 
-            message.index = reader.uint64() as bigint;
+            message.index = reader.uint32();
             continue;
           }
           case 2: {
@@ -494,15 +494,15 @@ export const CheckManyResponse: MessageFns<CheckManyResponse> = {
 
   fromJSON(object: any): CheckManyResponse {
     return {
-      index: isSet(object.index) ? BigInt(object.index) : 0n,
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
       result: isSet(object.result) ? IsPrimeResponse.fromJSON(object.result) : undefined,
     };
   },
 
   toJSON(message: CheckManyResponse): unknown {
     const obj: any = {};
-    if (message.index !== 0n) {
-      obj.index = message.index.toString();
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
     }
     if (message.result !== undefined) {
       obj.result = IsPrimeResponse.toJSON(message.result);
@@ -515,7 +515,7 @@ export const CheckManyResponse: MessageFns<CheckManyResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<CheckManyResponse>, I>>(object: I): CheckManyResponse {
     const message = createBaseCheckManyResponse();
-    message.index = (object.index !== undefined && object.index !== null) ? BigInt(object.index) : 0n;
+    message.index = object.index ?? 0;
     message.result = (object.result !== undefined && object.result !== null)
       ? IsPrimeResponse.fromPartial(object.result)
       : undefined;
