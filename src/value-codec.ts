@@ -6,6 +6,7 @@ import { VALUE_LIMITS, type ValueLimits } from "./value-limits.js";
 const INT64_MIN = -(1n << 63n);
 const INT64_LIMIT = 1n << 63n;
 const UINT64_LIMIT = 1n << 64n;
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * How a side turns objects that travel by reference into refs and back.
@@ -72,6 +73,10 @@ interface Walk {
  * and class instances travel as refs when `refs` can make one, and are refused
  * otherwise. Cycles, symbols and values past the limits are refused with the
  * path of the offending part.
+ *
+ * A number that is a safe integer (not -0) is sent as int64_value, any other
+ * as double_value; a bigint as bigint_value (uint64_value from 2^63 up), so
+ * it arrives a bigint again. The rule for every language is in value.proto.
  */
 export function toValue(
   value: unknown,
@@ -93,9 +98,13 @@ function scalar(value: unknown, limits: ValueLimits): Value {
     case "boolean":
       return { boolValue: value };
     case "number":
-      return { doubleValue: value };
+      // A whole number travels as an integer, so Python and Go read an int (5, not 5.0).
+      return Number.isSafeInteger(value) && !Object.is(value, -0)
+        ? { int64Value: BigInt(value) }
+        : { doubleValue: value };
     case "bigint":
-      if (value >= INT64_MIN && value < INT64_LIMIT) return { int64Value: value };
+      // Its own kind, so that a bigint stays a bigint on the other side, however small.
+      if (value >= INT64_MIN && value < INT64_LIMIT) return { bigintValue: value };
       if (value >= 0n && value < UINT64_LIMIT) return { uint64Value: value };
       throw new Refusal(`bigint ${value} does not fit in 64 bits`);
     case "string":
@@ -192,6 +201,10 @@ function spend(walk: Walk, count: number): void {
  * Decodes a Value received from the other side. Decoding never builds objects
  * with a prototype other than Object.prototype and never sets one: a key named
  * "__proto__" becomes an ordinary own property.
+ *
+ * int64_value and uint64_value, the integers other languages send, become
+ * numbers when they are safe integers and bigints otherwise; bigint_value is
+ * always a bigint.
  */
 export function fromValue(
   value: Value | undefined,
@@ -216,8 +229,9 @@ function leaf(value: Value | undefined, refs: RefCodec | undefined): unknown {
   if (value === undefined || value.nullValue !== undefined) return null;
   if (value.boolValue !== undefined) return value.boolValue;
   if (value.doubleValue !== undefined) return value.doubleValue;
-  if (value.int64Value !== undefined) return value.int64Value;
-  if (value.uint64Value !== undefined) return value.uint64Value;
+  if (value.int64Value !== undefined) return integer(value.int64Value);
+  if (value.uint64Value !== undefined) return integer(value.uint64Value);
+  if (value.bigintValue !== undefined) return value.bigintValue;
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.bytesValue !== undefined) return new Uint8Array(value.bytesValue);
   if (value.ref !== undefined) {
@@ -227,6 +241,15 @@ function leaf(value: Value | undefined, refs: RefCodec | undefined): unknown {
   if (value.listValue !== undefined || value.mapValue !== undefined) return COMPOUND;
   // No kind set: an empty message, or a kind of a newer protocol than this side's.
   throw new Refusal("Value has no kind this side understands (send null_value for null)");
+}
+
+/**
+ * An integer of any language (Python's int, Go's int64) as a number when it is
+ * a safe integer, so methods written for numbers take it, and as a bigint
+ * otherwise, so that it is never rounded.
+ */
+function integer(n: bigint): number | bigint {
+  return n >= -SAFE_MAX && n <= SAFE_MAX ? Number(n) : n;
 }
 
 function decode(value: Value | undefined, depth: number, walk: Walk): unknown {

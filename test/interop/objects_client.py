@@ -16,8 +16,11 @@ from ferry.v1 import errors_pb2, objects_pb2, value_pb2  # noqa: E402
 from google.rpc import status_pb2  # noqa: E402
 
 
+INT_KINDS = ("int64_value", "uint64_value", "bigint_value")
+
+
 def to_value(x):
-    """A Python value as a ferry.v1.Value."""
+    """A Python value as a ferry.v1.Value: an int as int64_value (uint64_value from 2**63)."""
     if x is None:
         return value_pb2.Value(null_value=value_pb2.NULL_VALUE_UNSPECIFIED)
     if isinstance(x, bool):
@@ -37,7 +40,10 @@ def to_value(x):
 
 
 def from_value(v):
+    """A ferry.v1.Value as a Python value: each of the three integer kinds an int."""
     kind = v.WhichOneof("kind")
+    if kind in INT_KINDS:
+        return int(getattr(v, kind))
     if kind == "list_value":
         return [from_value(i) for i in v.list_value.values]
     if kind == "map_value":

@@ -68,12 +68,28 @@ const EXPECTED_CALC = {
   },
 };
 
+/**
+ * Runs numbers_client.py: Python ints, and ints beside floats, given to `calc.add`
+ * (`a + b`) and `calc.sqrt` (`Math.sqrt`), through Invoke and a session.
+ */
+async function assertNumbersPass(target: string): Promise<void> {
+  const outcome = await run("/usr/bin/python3", [`${ROOT}test/interop/numbers_client.py`, target], {
+    timeout: 60_000,
+  }).catch((err: { code?: number; stdout?: string; stderr?: string }) => err);
+  const { stdout = "", stderr = "" } = outcome;
+  assert.match(stdout, /^16 passed, 0 failed$/m, `${stdout}${stderr}`);
+  assert.ok(!("code" in outcome) || outcome.code === 0, `numbers_client.py failed:\n${stdout}${stderr}`);
+}
+
 test("Python calls an exposed object through Invoke and reads a typed error", async () => {
   const { ServerError } = await import("../../src/server-error.js");
   const { Code } = await import("../../src/code.js");
   class Calculator {
-    add(a: number | bigint, b: number | bigint) {
-      return typeof a === "bigint" && typeof b === "bigint" ? a + b : Number(a) + Number(b);
+    add(a: number, b: number) {
+      return a + b;
+    }
+    sqrt(x: number) {
+      return Math.sqrt(x);
     }
     async *countdown(n: number) {
       while (n > 0) yield n--;
@@ -84,12 +100,13 @@ test("Python calls an exposed object through Invoke and reads a typed error", as
     }
   }
   const { node, target } = await startNode({ workers: 1 });
-  node.expose("calc", new Calculator(), { methods: ["add", "countdown", "divide"] });
+  node.expose("calc", new Calculator(), { methods: ["add", "sqrt", "countdown", "divide"] });
   try {
     const { stdout } = await run("/usr/bin/python3", [`${ROOT}test/interop/objects_client.py`, target], {
       timeout: 60_000,
     });
     assert.deepEqual(JSON.parse(stdout), EXPECTED_CALC);
+    await assertNumbersPass(target);
   } finally {
     await node.shutdown();
   }
@@ -106,6 +123,7 @@ test("Python's Invoke reaches a method that runs in the node's worker threads", 
       timeout: 60_000,
     });
     assert.deepEqual(JSON.parse(stdout), EXPECTED_CALC);
+    await assertNumbersPass(target);
   } finally {
     await node.shutdown();
   }

@@ -85,24 +85,50 @@ export function refOwnerToJSON(object: RefOwner): string {
  * Value is a language-neutral argument or result of a call on an exposed
  * object. It carries data only: nothing in it executes.
  *
+ * Numbers: send an integer as int64_value (uint64_value from 2^63 up) and
+ * any other number as double_value. TypeScript reads int64_value and
+ * uint64_value as a number when it is a safe integer (at most 2^53 - 1 from
+ * zero) and as a bigint otherwise, so a method written for numbers takes
+ * Python's and Go's ints, and no integer is rounded. A TypeScript number
+ * that is a safe integer is sent as int64_value, every other number (a
+ * fraction, -0, NaN, an infinity, an integer past 2^53) as double_value. A
+ * TypeScript bigint is sent as bigint_value (uint64_value from 2^63 up) and
+ * is a bigint again in TypeScript; other languages read bigint_value as
+ * int64_value.
+ *
  * TypeScript maps: null/undefined <-> null_value, boolean <-> bool_value,
- * number <-> double_value, bigint <-> int64_value (or uint64_value at 2^63 and
- * above), string <-> string_value, Uint8Array <-> bytes_value, arrays <->
- * list_value, plain objects and Maps with string keys <-> map_value, remote
- * objects and callbacks <-> ref. Python: None, bool, float, int, str, bytes,
- * list, dict.
+ * number and bigint as above, string <-> string_value, Uint8Array <->
+ * bytes_value, arrays <-> list_value, plain objects and Maps with string keys
+ * <-> map_value, remote objects and callbacks <-> ref. Python: None, bool,
+ * float, int (any of the three integer kinds), str, bytes, list, dict.
  */
 export interface Value {
   nullValue?: NullValue | undefined;
   boolValue?: boolean | undefined;
-  doubleValue?: number | undefined;
-  int64Value?: bigint | undefined;
+  doubleValue?:
+    | number
+    | undefined;
+  /** An integer from any language; TypeScript: a number when safe. */
+  int64Value?:
+    | bigint
+    | undefined;
+  /**
+   * An integer from 2^63 to 2^64 - 1 (or any unsigned one), read as
+   * int64_value is.
+   */
   uint64Value?: bigint | undefined;
   stringValue?: string | undefined;
   bytesValue?: Buffer | undefined;
   listValue?: ListValue | undefined;
   mapValue?: MapValue | undefined;
-  ref?: ObjectRef | undefined;
+  ref?:
+    | ObjectRef
+    | undefined;
+  /**
+   * A TypeScript bigint from -2^63 to 2^63 - 1: a bigint in TypeScript
+   * whatever its size, an integer elsewhere.
+   */
+  bigintValue?: bigint | undefined;
 }
 
 export interface ListValue {
@@ -148,6 +174,7 @@ function createBaseValue(): Value {
     listValue: undefined,
     mapValue: undefined,
     ref: undefined,
+    bigintValue: undefined,
   };
 }
 
@@ -188,6 +215,12 @@ export const Value: MessageFns<Value> = {
     }
     if (message.ref !== undefined) {
       ObjectRef.encode(message.ref, writer.uint32(82).fork()).join();
+    }
+    if (message.bigintValue !== undefined) {
+      if (BigInt.asIntN(64, message.bigintValue) !== message.bigintValue) {
+        throw new globalThis.Error("value provided for field message.bigintValue of type sint64 too large");
+      }
+      writer.uint32(88).sint64(message.bigintValue);
     }
     return writer;
   },
@@ -285,6 +318,14 @@ export const Value: MessageFns<Value> = {
             message.ref = ObjectRef.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.bigintValue = reader.sint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -345,6 +386,11 @@ export const Value: MessageFns<Value> = {
         ? MapValue.fromJSON(object.map_value)
         : undefined,
       ref: isSet(object.ref) ? ObjectRef.fromJSON(object.ref) : undefined,
+      bigintValue: isSet(object.bigintValue)
+        ? BigInt(object.bigintValue)
+        : isSet(object.bigint_value)
+        ? BigInt(object.bigint_value)
+        : undefined,
     };
   },
 
@@ -380,6 +426,9 @@ export const Value: MessageFns<Value> = {
     if (message.ref !== undefined) {
       obj.ref = ObjectRef.toJSON(message.ref);
     }
+    if (message.bigintValue !== undefined) {
+      obj.bigintValue = message.bigintValue.toString();
+    }
     return obj;
   },
 
@@ -406,6 +455,9 @@ export const Value: MessageFns<Value> = {
       ? MapValue.fromPartial(object.mapValue)
       : undefined;
     message.ref = (object.ref !== undefined && object.ref !== null) ? ObjectRef.fromPartial(object.ref) : undefined;
+    message.bigintValue = (object.bigintValue !== undefined && object.bigintValue !== null)
+      ? BigInt(object.bigintValue)
+      : undefined;
     return message;
   },
 };
