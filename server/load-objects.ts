@@ -1,6 +1,12 @@
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ExposeOptions, InstanceMode, Placement } from "./exposure.js";
+import { importTypeScriptInThreads } from "./workers/worker-thread.js";
+
+/** Modules Node 20 cannot import without a TypeScript loader. */
+const TYPESCRIPT = /\.[cm]?ts$/i;
 
 /** What loading needs of a node. */
 interface Exposer {
@@ -29,15 +35,22 @@ interface Declared {
  * ```js
  * export class Calculator { static exposed = ["add"]; add(a, b) { return a + b; } }
  * ```
+ *
+ * A `.ts` (`.mts`, `.cts`) module needs tsx: unless the process imports
+ * TypeScript already, tsx's loader is registered, here and in the node's
+ * worker threads, from the module's project (its directory, then the working
+ * directory) or else the copy ferry itself can find.
  */
 export async function loadObjects(node: Exposer, file: string): Promise<string[]> {
-  const url = pathToFileURL(resolve(file)).href;
+  const path = resolve(file);
+  const url = pathToFileURL(path).href;
+  if (TYPESCRIPT.test(path)) await importTypeScript(file, path);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (err) {
     throw new Error(
-      `cannot load ${file}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
+      `cannot load ${file}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}${commonJsHint(file, path)}`,
     );
   }
   const exposed: string[] = [];
@@ -70,4 +83,82 @@ export async function loadObjects(node: Exposer, file: string): Promise<string[]
     );
   }
   return exposed;
+}
+
+/** The tsx loader this process registered, once it has. */
+let registered: Promise<void> | undefined;
+
+/** Makes `file` (TypeScript, at `path`) importable here and in worker threads, or says what to do. */
+async function importTypeScript(file: string, path: string): Promise<void> {
+  // Under tsx already (ferry from source: its tests, `tsx` running ferry's
+  // CLI), or a Node that strips types itself.
+  if (import.meta.url.endsWith(".ts")) return;
+  if ((process.features as { typescript?: unknown }).typescript) return;
+  if (!registered) {
+    const api = tsxApi(dirname(path)) ?? tsxApi(process.cwd()) ?? ownTsxApi();
+    if (api === undefined) {
+      throw new Error(`${file} is TypeScript: npm install tsx in your project, or compile it to .js`);
+    }
+    registered = (import(api) as Promise<{ register(): unknown }>).then((tsx) => {
+      tsx.register();
+      importTypeScriptInThreads(api);
+    });
+  }
+  try {
+    await registered;
+  } catch (err) {
+    throw new Error(
+      `cannot load ${file}: tsx's loader failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * What to try when a `.ts` module failed to import in a CommonJS package
+ * (`npm init -y` writes `"type": "commonjs"`), where tsx reads it as CommonJS.
+ */
+function commonJsHint(file: string, path: string): string {
+  if (!/\.ts$/i.test(path)) return "";
+  const hint = ` (${file} is read as CommonJS here: set "type": "module" in its package.json, or name it .mts)`;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        const { type } = JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown };
+        return type === "module" ? "" : hint;
+      } catch {
+        return "";
+      }
+    }
+    if (dirname(dir) === dir) return hint;
+  }
+}
+
+/**
+ * The file: URL of `tsx/esm/api` as an ES module importing it from `dir`
+ * would get. Node 20's import.meta.resolve takes no parent without a flag,
+ * so this finds tsx's package.json as require would and reads the "import"
+ * entry of its exports map.
+ */
+function tsxApi(dir: string): string | undefined {
+  let manifest: string;
+  try {
+    manifest = createRequire(join(dir, "noop.js")).resolve("tsx/package.json");
+  } catch {
+    return undefined;
+  }
+  const entry = (JSON.parse(readFileSync(manifest, "utf8")) as { exports?: Record<string, unknown> })
+    .exports?.["./esm/api"] as { import?: string | { default?: string } } | undefined;
+  const target = typeof entry?.import === "string" ? entry.import : entry?.import?.default;
+  return target === undefined ? undefined : pathToFileURL(join(dirname(manifest), target)).href;
+}
+
+/** The tsx ferry itself resolves (its own development copy, or one installed beside it). */
+function ownTsxApi(): string | undefined {
+  try {
+    return import.meta.resolve("tsx/esm/api");
+  } catch {
+    return undefined;
+  }
 }
