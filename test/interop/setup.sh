@@ -4,14 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! /usr/bin/python3 -c "import grpc, google.protobuf" 2>/dev/null || ! command -v protoc >/dev/null; then
+# libprotobuf-dev holds google/protobuf/*.proto, which protoc needs and
+# protobuf-compiler only recommends: installs without recommends lack it.
+if ! /usr/bin/python3 -c "import grpc, google.protobuf" 2>/dev/null || ! command -v protoc >/dev/null ||
+  [ ! -f /usr/include/google/protobuf/any.proto ]; then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq python3-grpcio python3-protobuf protobuf-compiler >/dev/null
+    apt-get install -y -qq python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev >/dev/null
   else
-    echo "interop tests need Debian's python3-grpcio, python3-protobuf and protobuf-compiler:" >&2
-    echo "  sudo apt-get install -y python3-grpcio python3-protobuf protobuf-compiler" >&2
+    echo "interop tests need Debian's python3-grpcio, python3-protobuf, protobuf-compiler and libprotobuf-dev:" >&2
+    echo "  sudo apt-get install -y python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev" >&2
     exit 1
   fi
 fi
