@@ -157,9 +157,10 @@ export function openSession(
     client,
     target,
     (session) =>
-      new ClientRefs(refOfProxy, (ref) =>
-        createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods),
-      ),
+      new ClientRefs(refOfProxy, (ref) => {
+        session.holds(ref.id);
+        return createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods);
+      }),
     metadata,
   );
 }

@@ -4,6 +4,7 @@ import { framedSize, framesOr, packFrames } from "../src/frames.js";
 import {
   type CallError,
   ClientMessage,
+  InstanceMode,
   type MethodDescription,
   ObjectsService,
   type Outcome,
@@ -74,6 +75,14 @@ export type CallTarget = { object: string } | { refId: string };
 
 const SESSION = ObjectsService.session;
 
+/** Codes with which a node refuses a session as it opens, rather than losing it. */
+const REFUSALS = new Set<Code>([
+  Code.FAILED_PRECONDITION,
+  Code.UNAUTHENTICATED,
+  Code.PERMISSION_DENIED,
+  Code.RESOURCE_EXHAUSTED,
+]);
+
 /**
  * Largest message a node takes by default (its maxMessageBytes): a call
  * whose arguments are larger fails alone instead of breaking the session.
@@ -98,6 +107,11 @@ export class ClientSession {
   #closed = false;
   readonly #refs: ClientRefs;
   readonly #described = new Map<string, Promise<MethodDescription[]>>();
+  /** Instance modes of the objects described so far. */
+  readonly #modes = new Map<string, InstanceMode>();
+  /** What the node may hold for this session: session-mode objects called, references handed out. */
+  readonly #held = new Set<string>();
+  #idleTimer: NodeJS.Timeout | undefined;
   readonly #metadata: () => Metadata;
 
   /**
@@ -131,7 +145,14 @@ export class ClientSession {
           { deadline: Date.now() + timeoutMs },
           (err, res) => {
             if (err || !res) reject(toRemoteError(err));
-            else resolve(res.objects[0]?.methods ?? []);
+            else {
+              const described = res.objects[0];
+              if (described) this.#modes.set(name, described.mode);
+              // Called before its mode was known: it holds nothing unless it is a session object.
+              if (described && !holdsState(described.mode)) this.#held.delete(name);
+              resolve(described?.methods ?? []);
+              this.#maybeIdle();
+            }
           },
         );
       });
@@ -240,6 +261,8 @@ export class ClientSession {
       return NO_CALL;
     }
     this.#ensureOpen();
+    if (!("object" in target)) this.#held.add(target.refId);
+    else if (holdsState(this.#modes.get(target.object))) this.#held.add(target.object);
     const id = this.#nextId++;
     const cancel = (error: RemoteError) => {
       if (!this.#pending.has(id)) return;
@@ -262,7 +285,10 @@ export class ClientSession {
     if (options.oneway) {
       clearTimeout(timer);
       cleanup();
-      queueMicrotask(() => sink.value(undefined));
+      queueMicrotask(() => {
+        sink.value(undefined);
+        this.#maybeIdle();
+      });
       return NO_CALL;
     }
     this.#pending.set(id, { sink, timer, cleanup, callbacks, window, untold: 0 });
@@ -289,18 +315,51 @@ export class ClientSession {
   /** Drops objects the node holds for this session: session-mode objects by name, references by id. */
   release(names: string[]): void {
     if (this.#stream && !this.#closed) this.#send({ release: { refIds: names } });
+    for (const name of names) this.#held.delete(name);
+    this.#maybeIdle();
+  }
+
+  /** Notes an object the node handed out by reference: the session holds it until it is released. */
+  holds(refId: string): void {
+    this.#held.add(refId);
+  }
+
+  /**
+   * An idle session (no call pending, nothing held on the node for it) ends
+   * its stream after {@link IDLE_CLOSE_MS}, so that a script whose work is
+   * done exits, as it would after unary calls; the next call opens a new one.
+   * A session holding objects (a session-mode proxy or a reference not yet
+   * released) keeps its stream, and the process, until they are released or
+   * the connection is closed.
+   */
+  #maybeIdle(): void {
+    if (this.#idleTimer || !this.#stream || this.#pending.size > 0 || this.#held.size > 0) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      const stream = this.#stream;
+      if (!stream || this.#pending.size > 0 || this.#held.size > 0) return;
+      this.#stream = undefined;
+      stream.end();
+    }, IDLE_CLOSE_MS);
+    this.#idleTimer.unref();
   }
 
   /** Ends the session; pending calls fail with CANCELLED. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     this.#failAll(new RemoteError(Code.CANCELLED, `connection to ${this.#target} was closed`));
     this.#stream?.end();
     this.#stream = undefined;
   }
 
   #ensureOpen(): void {
+    if (this.#idleTimer) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
     if (this.#stream) return;
     this.#generation++;
     const stream = this.#client.makeBidiStreamRequest(
@@ -317,7 +376,14 @@ export class ClientSession {
     const broken = (err?: unknown) => {
       if (this.#stream !== stream) return;
       this.#stream = undefined;
-      const why = err instanceof Error ? toRemoteError(err).details : "the node ended it";
+      this.#held.clear();
+      const error = err instanceof Error ? toRemoteError(err) : undefined;
+      if (error && REFUSALS.has(error.code)) {
+        // The node refused the session itself (another build, no token): that is the answer.
+        this.#failAll(error);
+        return;
+      }
+      const why = error ? error.details : "the node ended it";
       this.#failAll(
         new RemoteError(
           Code.UNAVAILABLE,
@@ -385,6 +451,7 @@ export class ClientSession {
     const pending = this.#pending.get(id);
     if (!pending) return undefined;
     this.#pending.delete(id);
+    if (this.#pending.size === 0) queueMicrotask(() => this.#maybeIdle());
     clearTimeout(pending.timer);
     pending.cleanup();
     this.#refs.release(pending.callbacks);
@@ -436,6 +503,14 @@ function callError(error: CallError): RemoteError {
     remoteStack: error.detail?.stack,
     field: error.detail?.field,
   });
+}
+
+/** How long a session with nothing pending or held waits for another call before ending its stream. */
+const IDLE_CLOSE_MS = 50;
+
+/** Whether objects of this mode live on the node for a session (unknown: assume they do). */
+function holdsState(mode: InstanceMode | undefined): boolean {
+  return mode !== InstanceMode.INSTANCE_MODE_SINGLE && mode !== InstanceMode.INSTANCE_MODE_PERCALL;
 }
 
 /** The control of a call that never started, or that has no answer to wait for. */
