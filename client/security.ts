@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type ChannelCredentials, credentials, type Metadata } from "@grpc/grpc-js";
 import { buildMetadata } from "./build-metadata.js";
+import { quietIpServerNameWarning } from "./ip-servername-warning.js";
 
 /** How a client proves itself to nodes and checks them. */
 export interface SecurityOptions {
@@ -44,6 +45,7 @@ export function clientSecurity(options: SecurityOptions = {}): Security {
     const cert = pem(files.cert, "cert");
     const key = pem(files.key, "key");
     if ((cert === null) !== (key === null)) throw new TypeError("tls: cert and key go together");
+    quietIpServerNameWarning();
     creds = credentials.createSsl(ca, key, cert);
     for (const part of [ca, cert, key]) hash.update(part ?? "-").update("\0");
   } else {
