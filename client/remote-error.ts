@@ -2,6 +2,7 @@ import type { Metadata, ServiceError } from "@grpc/grpc-js";
 import { Code, codeName } from "../src/code.js";
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from "../src/error-details.js";
 import { ServerError } from "../src/server-error.js";
+import { inFerryWords } from "./transport-words.js";
 
 /**
  * The one error class a ferry caller catches. It carries the gRPC status code,
@@ -74,7 +75,9 @@ export function toRemoteError(err: unknown, signal?: AbortSignal): RemoteError {
   if (isServiceError(err)) {
     const raw = err.metadata?.get(STATUS_DETAILS_KEY)[0];
     const detail = raw instanceof Uint8Array ? decodeStatusDetails(raw) : undefined;
-    return new RemoteError(err.code, err.details, {
+    // A failure of the connection itself (no node's detail) is told in ferry's words; the original is the cause.
+    const words = detail ? undefined : inFerryWords(err.code, err.details);
+    return new RemoteError(err.code, words ?? err.details, {
       remoteName: detail?.name,
       remoteStack: detail?.stack,
       field: detail?.field,
