@@ -1,15 +1,17 @@
 import type { Command } from "commander";
-import { connect } from "../client/connect.js";
+import { connect, type NodeConnection } from "../client/connect.js";
 import { connectByName } from "../client/naming.js";
-import type { RemoteCall } from "../client/remote-call.js";
-import { Code } from "../src/code.js";
-import type { ServiceDefinition } from "../src/contract.js";
+import { loadContract, SERVICES, type ServiceDefinition } from "../src/contract.js";
+import { looksLikeJson, parseJsonExact } from "../src/exact-json.js";
 import { messageToJson } from "../src/message-json.js";
 import { parseTags } from "../src/node-record.js";
-import { ServerError } from "../src/server-error.js";
-import { parseMs, plain, printJson, readStdin, reportFailure } from "./output.js";
-import { resolveMethod } from "./resolve-method.js";
+import { commandSignal } from "./command-signal.js";
+import { parseMs, plain, printJson, readStdin, reportFailure, UsageError } from "./output.js";
+import { type ResolvedMethod, resolveMethod } from "./resolve-method.js";
 import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
+
+/** `--timeout`'s default, in milliseconds. */
+const DEFAULT_CALL_TIMEOUT = "30000";
 
 interface CallFlags extends SecurityFlags {
   timeout?: string;
@@ -27,7 +29,7 @@ export function registerCall(program: Command): void {
     )
     .argument("[method]", "Service.Method of a typed service, e.g. PrimeChecker.IsPrime")
     .argument("[request...]", 'typed services: the request as JSON ("-" reads stdin); objects: the arguments')
-    .option("--timeout <ms>", "deadline of the call in milliseconds", "30000")
+    .option("--timeout <ms>", "deadline of the call in milliseconds", DEFAULT_CALL_TIMEOUT)
     .option("--json", "print one JSON object per line (for scripts)")
     .option(
       "--where <key=value>",
@@ -57,49 +59,48 @@ Examples:
     )
     .action(async (target: string, methodName: string | undefined, rest: string[], flags: CallFlags) => {
       try {
-        if (/^ferry(\+etcd)?:\/\/[^/]+\/./.test(target)) {
-          await callObject(
-            target,
-            [methodName, ...rest].filter((a): a is string => a !== undefined),
-            flags,
-          );
+        const uri = /^(ferry(?:\+etcd)?:\/\/[^/]+)\/(.*)$/.exec(target);
+        if (uri) {
+          const [, base = "", path = ""] = uri;
+          const args = [methodName, ...rest].filter((a): a is string => a !== undefined);
+          await callUri(base, path, args, flags);
           return;
         }
         if (methodName === undefined) {
-          throw new ServerError(
-            Code.INVALID_ARGUMENT,
-            "name the method: Service.Method, or use ferry://host:port/object.method",
-          );
+          throw new UsageError("name the method: Service.Method, or use ferry://host:port/object.method");
         }
         if (rest.length > 1) {
-          throw new ServerError(
-            Code.INVALID_ARGUMENT,
-            `a typed call takes one JSON request, got ${rest.length} arguments`,
-          );
+          throw new UsageError(`a typed call takes one JSON request, got ${rest.length} arguments`);
         }
-        await call(target, methodName, rest[0], flags);
+        await call(connect(target, securityFrom(flags)), resolveMethod(methodName), rest[0], flags);
       } catch (err) {
         reportFailure(err);
       }
     });
 }
 
-async function call(target: string, methodName: string, requestText: string | undefined, flags: CallFlags) {
-  const method = resolveMethod(methodName);
-  const timeoutMs = parseMs(flags.timeout ?? "30000", "--timeout");
-  const fromStdin = requestText === "-" || (requestText === undefined && method.definition.requestStream);
-  const text = fromStdin ? await readStdin() : (requestText ?? "{}");
-  const requests = parseRequests(text, method.definition.requestStream);
-  const node = connect(target, securityFrom(flags));
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once("SIGINT", stop);
+/** Calls a typed service method on `node` with the request given (or read from stdin), then closes it. */
+async function call(
+  node: NodeConnection,
+  method: ResolvedMethod,
+  requestText: string | undefined,
+  flags: CallFlags,
+): Promise<void> {
   try {
+    const timeoutMs = parseMs(flags.timeout ?? DEFAULT_CALL_TIMEOUT, "--timeout");
+    const fromStdin = requestText === "-" || (requestText === undefined && method.definition.requestStream);
+    if (requestText === undefined && !fromStdin && subjectOf(method.requestType) !== undefined) {
+      throw new UsageError(
+        `${method.service}.${method.method} needs a request: ${example(method)} (fields: ${fieldsOf(method.requestType).join(", ")})`,
+      );
+    }
+    const text = fromStdin ? await readStdin() : (requestText ?? "{}");
+    const requests = parseRequests(text, method.definition.requestStream).map((r) => asRequest(method, r));
     const definition = { [method.key]: method.definition } as ServiceDefinition;
     const stub = (node.service(definition) as Record<string, (...args: unknown[]) => unknown>)[
       method.key
     ] as (...args: unknown[]) => unknown;
-    const options = { timeoutMs, signal: ac.signal };
+    const options = { timeoutMs, signal: commandSignal() };
     const input = method.definition.requestStream ? requests : requests[0];
     const result = stub(input, options);
     if (method.definition.responseStream) {
@@ -110,71 +111,119 @@ async function call(target: string, methodName: string, requestText: string | un
       printJson(messageToJson(method.responseType, await (result as Promise<unknown>)), flags.json === true);
     }
   } finally {
-    process.off("SIGINT", stop);
     node.close();
   }
 }
 
 /**
- * `ferry call ferry://host:port/object.method args...` through the object
- * protocol; `ferry+etcd://…` finds a healthy node hosting the object first.
+ * `ferry call ferry://host:port/object.method args...`: an exposed object's
+ * method through the object protocol, or a typed service's method
+ * (`ferry://…/PrimeChecker.IsPrime '{"n":"97"}'`, the same as the host:port
+ * form). `ferry+etcd://…` finds a healthy node hosting the object first.
+ * Whatever the method's name, the node is asked: it alone says what it exposes.
  */
-async function callObject(uri: string, args: string[], flags: CallFlags): Promise<void> {
-  const match = /^(ferry(?:\+etcd)?:\/\/[^/]+)\/(.+)\.([A-Za-z$][\w$]*)$/.exec(uri);
-  if (!match) {
-    throw new ServerError(
-      Code.INVALID_ARGUMENT,
-      `expected ferry://host:port/object.method or ferry+etcd://host:port/object.method, got ${JSON.stringify(uri)}`,
+async function callUri(base: string, path: string, args: string[], flags: CallFlags): Promise<void> {
+  const dot = path.lastIndexOf(".");
+  if (dot <= 0 || dot === path.length - 1) {
+    throw new UsageError(
+      `expected ${base}/object.method (e.g. ${base}/calc.add), got ${JSON.stringify(`${base}/${path}`)}`,
     );
   }
-  const [, base = "", object = "", method = ""] = match;
-  const timeoutMs = parseMs(flags.timeout ?? "30000", "--timeout");
+  const object = path.slice(0, dot);
+  const method = path.slice(dot + 1);
+  const timeoutMs = parseMs(flags.timeout ?? DEFAULT_CALL_TIMEOUT, "--timeout");
   const where = flags.where.length > 0 ? parseTags(flags.where, "--where") : undefined;
-  if (where && !base.startsWith("ferry+etcd:")) {
-    throw new ServerError(
-      Code.INVALID_ARGUMENT,
-      "--where selects registered nodes: use a ferry+etcd:// target",
-    );
+  const byName = base.startsWith("ferry+etcd:");
+  if (where && !byName) throw new UsageError("--where selects registered nodes: use a ferry+etcd:// target");
+  const typed = typedService(object) ? resolveMethod(`${object}.${method}`) : undefined;
+  if (typed && args.length > 1) {
+    throw new UsageError(`a typed call takes one JSON request, got ${args.length} arguments`);
   }
-  const node = base.startsWith("ferry+etcd:")
-    ? await connectByName(`${base}/${object}`, { ...securityFrom(flags), ...(where ? { where } : {}) })
+  // Arguments are checked before any node is looked up.
+  const values = typed ? [] : args.map((a, i) => parseArgument(a, `argument ${i + 1}`));
+  const node = byName
+    ? await connectByName(`${base}/${typed?.service ?? object}`, {
+        ...securityFrom(flags),
+        ...(where ? { where } : {}),
+      })
     : connect(base, securityFrom(flags));
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once("SIGINT", stop);
+  if (typed) {
+    await call(node, typed, args[0], flags);
+    return;
+  }
   try {
-    const proxy = node.proxy<Record<string, (...a: unknown[]) => RemoteCall<unknown>>>(object, {
-      timeoutMs,
-      signal: ac.signal,
-    });
-    const result = await (proxy[method] as (...a: unknown[]) => RemoteCall<unknown>)(
-      ...args.map(parseArgument),
-    );
+    const result = await node.call(object, method, values, { timeoutMs, signal: commandSignal() });
     printJson(plain(result), flags.json === true);
   } finally {
-    process.off("SIGINT", stop);
     node.close();
   }
 }
 
-/** A command-line argument as a value: JSON when it parses (integers past 2^53 as bigint), else the word itself. */
-export function parseArgument(text: string): unknown {
+/** The typed service named `name` (any letter case), if it is one. */
+function typedService(name: string): boolean {
+  return Object.keys(SERVICES).some((s) => s.toLowerCase() === name.toLowerCase());
+}
+
+/**
+ * A command-line argument as a value: JSON when it is JSON (integers past
+ * 2^53 exact, as bigints), a bare integer as a number (a bigint past 2^53),
+ * other words as strings. Text that starts like JSON (`{`, `[`, `"`) but does
+ * not parse is refused, not taken as a string.
+ */
+export function parseArgument(text: string, what = "argument"): unknown {
   if (/^-?\d+$/.test(text.trim())) {
     const n = BigInt(text.trim());
     return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
   }
   try {
-    return JSON.parse(text);
-  } catch {
+    return parseJsonExact(text);
+  } catch (err) {
+    if (looksLikeJson(text)) {
+      throw new UsageError(
+        `${what} is not valid JSON: ${(err as Error).message} (got ${JSON.stringify(text)})`,
+      );
+    }
     return text;
   }
+}
+
+/** The request's subject: its first field, the one a bare value fills and a request must give. */
+function subjectOf(requestType: string): string | undefined {
+  return fieldsOf(requestType)[0];
+}
+
+function fieldsOf(requestType: string): string[] {
+  return (loadContract()[requestType] as { type: { field: { name: string }[] } }).type.field.map(
+    (f) => f.name,
+  );
+}
+
+/** A request as given: an object as it is, a bare value as the subject field; the subject is required. */
+export function asRequest(method: ResolvedMethod, value: unknown): unknown {
+  const subject = subjectOf(method.requestType);
+  if (subject === undefined) return value;
+  const request =
+    value !== null && typeof value === "object" && !Array.isArray(value) ? value : { [subject]: value };
+  const snake = subject.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  if (!(subject in (request as object)) && !(snake in (request as object))) {
+    throw new UsageError(
+      `${method.service}.${method.method}: the request has no ${subject}; ${example(method)}`,
+    );
+  }
+  return request;
+}
+
+function example(method: ResolvedMethod): string {
+  const subject = subjectOf(method.requestType) ?? "";
+  return `e.g. '{"${subject}": …}', or the ${subject} alone`;
 }
 
 function parseRequests(text: string, stream: boolean): unknown[] {
   const trimmed = text.trim();
   if (trimmed === "") return stream ? [] : [{}];
+  if (!stream && !looksLikeJson(trimmed)) return [parseArgument(trimmed, "the request")];
   try {
-    const value = JSON.parse(trimmed) as unknown;
+    const value = parseJsonExact(trimmed);
     if (stream) return Array.isArray(value) ? value : [value];
     return [value];
   } catch (err) {
@@ -182,17 +231,14 @@ function parseRequests(text: string, stream: boolean): unknown[] {
       // JSON lines: one request per line.
       return trimmed.split("\n").flatMap((line, i) => (line.trim() === "" ? [] : [parseLine(line, i + 1)]));
     }
-    throw new ServerError(Code.INVALID_ARGUMENT, `request is not valid JSON: ${(err as Error).message}`);
+    throw new UsageError(`request is not valid JSON: ${(err as Error).message}`);
   }
 }
 
 function parseLine(line: string, number: number): unknown {
   try {
-    return JSON.parse(line);
+    return parseJsonExact(line);
   } catch (err) {
-    throw new ServerError(
-      Code.INVALID_ARGUMENT,
-      `request line ${number} is not valid JSON: ${(err as Error).message}`,
-    );
+    throw new UsageError(`request line ${number} is not valid JSON: ${(err as Error).message}`);
   }
 }

@@ -2,12 +2,11 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { RemoteError } from "../client/remote-error.js";
-import { Code } from "../src/code.js";
-import { loadContract } from "../src/contract.js";
 import { messageToJson } from "../src/message-json.js";
-import { parseArgument } from "./call-command.js";
+import { asRequest, parseArgument } from "./call-command.js";
+import { commandSignal } from "./command-signal.js";
 import { plain, reportFailure } from "./output.js";
-import { interruptSignal, type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
+import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { Progress, summaryTable } from "./progress.js";
 import { resolveMethod } from "./resolve-method.js";
 
@@ -60,27 +59,20 @@ function codecFor(name: string): {
 } {
   if (/^[A-Z]\w*\.[A-Z]\w*$/.test(name) || name.startsWith("ferry.v1.")) {
     const resolved = resolveMethod(name);
-    const first = (loadContract()[resolved.requestType] as { type: { field: { name: string }[] } }).type
-      .field[0];
     return {
       method: `${resolved.service}.${resolved.key}`,
-      item: (line) => {
-        const value = parseArgument(line);
-        return value !== null && typeof value === "object" && !Array.isArray(value)
-          ? value
-          : { [first?.name ?? "value"]: value };
-      },
+      item: (line) => asRequest(resolved, parseArgument(line, "an input line")),
       line: (v) => messageToJson(resolved.responseType, v),
     };
   }
-  return { method: name, item: parseArgument, line: plain };
+  return { method: name, item: (line) => parseArgument(line, "an input line"), line: plain };
 }
 
 async function mapLines(name: string, flags: MapFlags): Promise<void> {
   const codec = codecFor(name);
   const pool = poolFrom(flags);
-  const { signal, dispose } = interruptSignal();
-  const progress = new Progress(undefined, flags.progress !== false);
+  const signal = commandSignal();
+  const progress = new Progress(undefined, flags.progress !== false, "", () => pool.stats());
   const started = performance.now();
   const input = createInterface({
     input: flags.input === undefined ? process.stdin : createReadStream(flags.input),
@@ -118,12 +110,10 @@ async function mapLines(name: string, flags: MapFlags): Promise<void> {
     }
   } catch (err) {
     flush();
-    if (err instanceof SyntaxError) throw new RemoteError(Code.INVALID_ARGUMENT, err.message);
     throw err;
   } finally {
     progress.end();
     input.close();
-    dispose();
     pool.close();
   }
 }

@@ -1,4 +1,3 @@
-import { Code } from "../src/code.js";
 import {
   loadContract,
   type MethodDefinition,
@@ -6,7 +5,7 @@ import {
   SERVICES,
   type ServiceName,
 } from "../src/contract.js";
-import { ServerError } from "../src/server-error.js";
+import { UsageError } from "./output.js";
 
 /** A method named on the command line, with what calling it needs. */
 export interface ResolvedMethod {
@@ -22,14 +21,12 @@ export interface ResolvedMethod {
 
 /**
  * Finds `Service.Method` (also `ferry.v1.Service/Method`, any letter case).
- * An unknown service is NOT_FOUND and an unknown method UNIMPLEMENTED, each
- * listing what exists.
+ * An unknown service or method is a usage error listing what exists.
  */
 export function resolveMethod(name: string): ResolvedMethod {
   const match = /^(?:ferry\.v1\.)?([A-Za-z]\w*)[./]([A-Za-z]\w*)$/.exec(name.trim());
   if (!match) {
-    throw new ServerError(
-      Code.INVALID_ARGUMENT,
+    throw new UsageError(
       `method must be written Service.Method (e.g. PrimeChecker.IsPrime), got ${JSON.stringify(name)}`,
     );
   }
@@ -38,10 +35,7 @@ export function resolveMethod(name: string): ResolvedMethod {
     (s) => s.toLowerCase() === serviceName.toLowerCase(),
   );
   if (!service) {
-    throw new ServerError(
-      Code.NOT_FOUND,
-      `unknown service ${serviceName} (services: ${Object.keys(SERVICES).join(", ")})`,
-    );
+    throw new UsageError(`unknown service ${serviceName} (services: ${Object.keys(SERVICES).join(", ")})`);
   }
   const descriptors = loadContract()[`${PROTO_PACKAGE}.${service}`] as Record<
     string,
@@ -50,8 +44,7 @@ export function resolveMethod(name: string): ResolvedMethod {
   const method = Object.keys(descriptors).find((m) => m.toLowerCase() === methodName.toLowerCase());
   const key = method && Object.keys(SERVICES[service]).find((k) => k.toLowerCase() === method.toLowerCase());
   if (!method || !key) {
-    throw new ServerError(
-      Code.UNIMPLEMENTED,
+    throw new UsageError(
       `unknown method ${service}.${methodName} (methods: ${Object.keys(descriptors).join(", ")})`,
     );
   }

@@ -4,6 +4,7 @@ import { SERVICES, type ServiceDefinition } from "../src/contract.js";
 import { acquireChannel } from "./channel.js";
 import { ClientRefs } from "./client-refs.js";
 import { createProxy, type Remote, refOfProxy } from "./proxy.js";
+import { RemoteCall } from "./remote-call.js";
 import { clientSecurity, type SecurityOptions } from "./security.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
 import { ClientSession } from "./session.js";
@@ -104,6 +105,33 @@ export class NodeConnection implements AsyncDisposable {
         streamWindow: options.streamWindow,
       },
     );
+  }
+
+  /**
+   * Calls `object.method(...args)` by name, over the same session as
+   * proxies, with nothing answered here: whatever the names, the node
+   * decides (and refuses, listing what it exposes). For tools and names
+   * known only at run time; typed code uses {@link proxy}.
+   *
+   * ```ts
+   * const sum = await node.call("calc", "add", [2, 3]);
+   * ```
+   */
+  call<T = unknown>(
+    object: string,
+    method: string,
+    args: unknown[] = [],
+    options: { timeoutMs?: number; signal?: AbortSignal; streamWindow?: number } = {},
+  ): RemoteCall<T> {
+    if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
+    this.#session ??= this.#openSession();
+    const session = this.#session;
+    const callOptions = {
+      timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
+      signal: options.signal,
+      streamWindow: options.streamWindow,
+    };
+    return new RemoteCall<T>((sink) => session.call({ object }, method, args, callOptions, sink));
   }
 
   #openSession(): ClientSession {
