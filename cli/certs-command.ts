@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
-import { reportFailure } from "./output.js";
+import { reportFailure, UsageError } from "./output.js";
 
 interface CertsFlags {
-  san: string[];
+  san?: string[];
   days: string;
   client: string;
   force?: boolean;
@@ -21,8 +21,7 @@ export function registerCerts(program: Command): void {
     .option(
       "--san <name>",
       "name or address the node certificate is valid for; repeatable (default: localhost, 127.0.0.1, ::1, this host's name)",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option("--days <n>", "days the certificates are valid", "365")
     .option("--client <name>", "common name of the client certificate", "ferry-client")
@@ -44,10 +43,13 @@ Keys are written readable by their owner only. For production, use your own CA.`
             `--days must be a whole number from 1 to 3650, got ${JSON.stringify(flags.days)}`,
           );
         }
-        const sans = flags.san.length > 0 ? flags.san : ["localhost", "127.0.0.1", "::1", hostname()];
+        const sans =
+          flags.san !== undefined && flags.san.length > 0
+            ? flags.san
+            : ["localhost", "127.0.0.1", "::1", hostname()];
         for (const san of sans) {
           if (!/^[A-Za-z0-9.*:-]{1,253}$/.test(san))
-            throw new TypeError(`--san ${JSON.stringify(san)} is not a host name or address`);
+            throw new UsageError(`--san ${JSON.stringify(san)} is not a host name or address`);
         }
         const { initPki } = await import("./pki.js");
         const files = await initPki(dir, { sans, days, force: flags.force === true, client: flags.client });

@@ -2,8 +2,9 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { FetcherService as Fetcher } from "../src/gen/ferry/v1/fetch.js";
 import { messageToJson } from "../src/message-json.js";
-import { parseMs, printJson, readStdin, reportFailure } from "./output.js";
-import { interruptSignal, type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
+import { commandSignal } from "./command-signal.js";
+import { parseMs, printJson, readStdin, reportFailure, UsageError } from "./output.js";
+import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { formatRate, Progress, summaryTable } from "./progress.js";
 
 interface FetchFlags extends PoolFlags {
@@ -55,9 +56,9 @@ async function fetchAll(args: string[], flags: FetchFlags): Promise<void> {
   const urls = [...args, ...text.split("\n").map((l) => l.trim())].filter(
     (u) => u !== "" && !u.startsWith("#"),
   );
-  if (urls.length === 0) throw new TypeError("no URLs: give them as arguments, with --file, or on stdin");
+  if (urls.length === 0) throw new UsageError("no URLs: give them as arguments, with --file, or on stdin");
   const pool = poolFrom(flags);
-  const { signal, dispose } = interruptSignal();
+  const signal = commandSignal();
   const progress = new Progress(urls.length, flags.progress !== false && flags.json !== true);
   const started = performance.now();
   let failed = 0;
@@ -93,7 +94,6 @@ async function fetchAll(args: string[], flags: FetchFlags): Promise<void> {
     }
   } finally {
     progress.end();
-    dispose();
     pool.close();
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { connect } from "../client/connect.js";
 import { messageToJson } from "../src/message-json.js";
-import { parseMs, printJson, reportFailure } from "./output.js";
+import { parseMs, printJson, reportFailure, UsageError } from "./output.js";
 import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
 /** `ferry info <target>` */
@@ -20,6 +20,12 @@ export function registerInfo(program: Command): void {
     .action(async (target: string, flags: { timeout: string; json?: boolean } & SecurityFlags) => {
       const node = (() => {
         try {
+          const object = /^ferry(?:\+etcd)?:\/\/[^/]+\/(.+)$/.exec(target)?.[1];
+          if (object !== undefined) {
+            throw new UsageError(
+              `ferry info describes a whole node, not ${object}: give ${target.slice(0, target.length - object.length - 1)}, or list ${object}'s methods with ferry ls`,
+            );
+          }
           return connect(target, securityFrom(flags));
         } catch (err) {
           reportFailure(err);

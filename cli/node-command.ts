@@ -3,8 +3,8 @@ import { parseTarget } from "../client/target.js";
 import { createNode } from "../server/create-node.js";
 import { loadObjects } from "../server/load-objects.js";
 import { parseRegistryUrl, parseTags } from "../src/node-record.js";
-import { parseUint64 } from "../src/uint64.js";
-import { parseMs, reportFailure } from "./output.js";
+import { asUsage, parseMs, reportFailure, UsageError } from "./output.js";
+import { parseCount as parseSamples } from "./pi-command.js";
 import { readToken } from "./security-flags.js";
 
 interface NodeFlags {
@@ -102,6 +102,13 @@ Examples:
     });
 }
 
+/** `--max-samples`: a count of at least 1, written plainly or as 1e11. */
+function parseMaxSamples(text: string): bigint {
+  const n = asUsage(() => parseSamples(text, "--max-samples"));
+  if (n < 1n) throw new UsageError(`--max-samples must be at least 1, got ${JSON.stringify(text)}`);
+  return n;
+}
+
 function parseCount(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1)
@@ -130,7 +137,7 @@ async function serve(flags: NodeFlags): Promise<void> {
   if (flags.advertise !== undefined) parseTarget(flags.advertise);
   const tags = parseTags(flags.tag, "--tag");
   if (flags.clientCa !== undefined && flags.tls === undefined) {
-    throw new TypeError("--client-ca (mutual TLS) needs --tls: the node's own certificate");
+    throw new UsageError("--client-ca (mutual TLS) needs --tls: the node's own certificate");
   }
   const node = createNode({
     host: flags.host,
@@ -138,7 +145,7 @@ async function serve(flags: NodeFlags): Promise<void> {
     workers,
     graceMs,
     exposeStacks: flags.exposeStacks === true,
-    maxSamples: flags.maxSamples === undefined ? undefined : parseUint64(flags.maxSamples, "--max-samples"),
+    maxSamples: flags.maxSamples === undefined ? undefined : parseMaxSamples(flags.maxSamples),
     fetch:
       flags.fetchTimeout === undefined ? {} : { timeoutMs: parseMs(flags.fetchTimeout, "--fetch-timeout") },
     registry: registry === "" ? undefined : registry,
@@ -188,7 +195,7 @@ async function serve(flags: NodeFlags): Promise<void> {
     );
   } else {
     process.stdout.write(
-      `ferry node listening on ${address.target} (${node.workers} workers, pid ${process.pid}); Ctrl-C stops it\n`,
+      `ferry node listening on ${address.target} (${node.workers} worker${node.workers === 1 ? "" : "s"}, pid ${process.pid}); Ctrl-C stops it\n`,
     );
   }
   let stopping = false;

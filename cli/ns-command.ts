@@ -3,8 +3,8 @@ import { EtcdResolver } from "../client/etcd-resolver.js";
 import { listNodes, lookup } from "../client/naming.js";
 import type { ResolvedNode } from "../client/resolver.js";
 import { type NodeRecord, parseRegistryUrl, parseTags } from "../src/node-record.js";
-import { printJson, reportFailure } from "./output.js";
-import { interruptSignal } from "./pool-flags.js";
+import { commandSignal } from "./command-signal.js";
+import { printJson, reportFailure, UsageError } from "./output.js";
 import { formatTable } from "./table.js";
 
 interface NsFlags {
@@ -53,7 +53,7 @@ Examples:
       try {
         const registry = f.registry ?? process.env.FERRY_REGISTRY;
         if (registry === undefined || registry === "") {
-          throw new TypeError("no registry: give --registry etcd://host:port or set FERRY_REGISTRY");
+          throw new UsageError("no registry: give --registry etcd://host:port or set FERRY_REGISTRY");
         }
         parseRegistryUrl(registry);
         const where = f.where.length > 0 ? parseTags(f.where, "--where") : undefined;
@@ -108,7 +108,7 @@ Examples:
     ns.command("watch").description("print nodes joining and leaving as it happens; Ctrl-C stops"),
   ).action(
     run(async (registry, where, f) => {
-      const { signal, dispose } = interruptSignal();
+      const signal = commandSignal();
       const resolver = new EtcdResolver(registry, where ? { where } : {});
       const known = new Map<string, NodeRecord>();
       const print = (event: "join" | "leave" | "update", r: NodeRecord) => {
@@ -142,7 +142,6 @@ Examples:
         });
       } finally {
         resolver.close();
-        dispose();
       }
     }),
   );

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { createPool, type Pool } from "../client/pool.js";
 import { parseTags } from "../src/node-record.js";
-import { parseMs } from "./output.js";
+import { parseMs, UsageError } from "./output.js";
 import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
 /** Flags every pool command takes. */
@@ -39,10 +39,11 @@ export function poolFrom(flags: PoolFlags): Pool {
   const registry =
     flags.registry ?? (nodes.length === 0 ? process.env.FERRY_REGISTRY : undefined) ?? undefined;
   if (nodes.length === 0 && (registry === undefined || registry === "")) {
-    throw new TypeError("no nodes: give --nodes host:port,host:port or --registry etcd://host:port");
+    throw new UsageError("no nodes: give --nodes host:port,host:port or --registry etcd://host:port");
   }
   const where = flags.where.length > 0 ? parseTags(flags.where, "--where") : undefined;
-  if (where && !registry) throw new TypeError("--where selects registered nodes by tag: give --registry too");
+  if (where && !registry)
+    throw new UsageError("--where selects registered nodes by tag: give --registry too");
   return createPool({
     nodes,
     ...(registry ? { registry } : {}),
@@ -50,22 +51,4 @@ export function poolFrom(flags: PoolFlags): Pool {
     timeoutMs: parseMs(flags.timeout ?? "30000", "--timeout"),
     ...securityFrom(flags),
   });
-}
-
-/** Aborts on the first Ctrl-C (in-flight calls are cancelled on their nodes); a second one exits at once. */
-export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
 }

@@ -4,8 +4,9 @@ import { PrimeCheckerService as PrimeChecker, PrimeMethod } from "../src/gen/fer
 import { largestFirst } from "../src/largest-first.js";
 import { messageToJson } from "../src/message-json.js";
 import { parseUint64 } from "../src/uint64.js";
-import { printJson, reportFailure } from "./output.js";
-import { interruptSignal, type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
+import { commandSignal } from "./command-signal.js";
+import { asUsage, printJson, reportFailure } from "./output.js";
+import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { Progress, summaryTable } from "./progress.js";
 
 interface PrimesFlags extends PoolFlags {
@@ -54,9 +55,10 @@ async function primes(args: string[], flags: PrimesFlags): Promise<void> {
       `--method must be trial-division or miller-rabin, got ${JSON.stringify(flags.method)}`,
     );
   }
-  const numbers = args.length === 0 ? BOOK_NUMBERS : args.map((a, i) => parseUint64(a, `numbers[${i}]`));
+  const numbers =
+    args.length === 0 ? BOOK_NUMBERS : asUsage(() => args.map((a, i) => parseUint64(a, `numbers[${i}]`)));
   const pool = poolFrom(flags);
-  const { signal, dispose } = interruptSignal();
+  const signal = commandSignal();
   const progress = new Progress(numbers.length, flags.progress !== false && flags.json !== true);
   const started = performance.now();
   let compute = 0;
@@ -87,7 +89,6 @@ async function primes(args: string[], flags: PrimesFlags): Promise<void> {
     }
   } finally {
     progress.end();
-    dispose();
     pool.close();
   }
 }
