@@ -11,6 +11,7 @@ export type { Completion, MapOptions } from "./client/map-options.js";
 export { connectByName, type LookupOptions, listNodes, lookup } from "./client/naming.js";
 export { createPool, Pool, type PoolInput, type PoolOptions, type ReturnErrors } from "./client/pool.js";
 export type { MemberState, NodeStats } from "./client/pool-member.js";
+export type { PiOptions } from "./client/pool-split.js";
 export { type ProxyOptions, type Remote, type RemoteReturn, withOptions } from "./client/proxy.js";
 export { RemoteCall } from "./client/remote-call.js";
 export { RemoteError } from "./client/remote-error.js";

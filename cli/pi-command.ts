@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { messageToJson } from "../src/message-json.js";
 import { parseUint64 } from "../src/uint64.js";
-import { printJson, reportFailure } from "./output.js";
-import { interruptSignal, type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
-import { formatRate, summaryTable } from "./progress.js";
+import { commandSignal } from "./command-signal.js";
+import { asUsage, printJson, reportFailure } from "./output.js";
+import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
+import { formatRate, Progress, summaryTable } from "./progress.js";
 
 interface PiFlags extends PoolFlags {
   samples: string;
@@ -49,13 +50,25 @@ export function parseCount(text: string, name: string): bigint {
 }
 
 async function pi(flags: PiFlags): Promise<void> {
-  const samples = parseCount(flags.samples, "--samples");
-  const seed = parseUint64(flags.seed, "--seed");
+  const samples = asUsage(() => parseCount(flags.samples, "--samples"));
+  const seed = asUsage(() => parseUint64(flags.seed, "--seed"));
   const pool = poolFrom(flags);
-  const { signal, dispose } = interruptSignal();
+  const signal = commandSignal();
+  const progress = new Progress(Number(samples), flags.progress !== false && flags.json !== true, "samples");
   try {
     const started = performance.now();
-    const r = await pool.estimatePi({ samples, seed }, { signal });
+    let counted = 0n;
+    const r = await pool.estimatePi(
+      { samples, seed },
+      {
+        signal,
+        onProgress: (done, _total, node) => {
+          progress.item(node, true, Number(done - counted));
+          counted = done;
+        },
+      },
+    );
+    progress.end();
     const wall = (performance.now() - started) / 1000;
     const rate = Number(r.samples) / wall;
     if (flags.json) {
@@ -76,7 +89,7 @@ async function pi(flags: PiFlags): Promise<void> {
       ].join("\n"),
     );
   } finally {
-    dispose();
+    progress.end();
     pool.close();
   }
 }

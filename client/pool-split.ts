@@ -5,7 +5,7 @@ import { type IsPrimeResponse, PrimeCheckerService, PrimeMethod } from "../src/g
 import { isqrt } from "../src/kernels/isqrt.js";
 import { estimateFromCounts, PI_BLOCK_SAMPLES } from "../src/kernels/pi.js";
 import { UINT64_LIMIT } from "../src/uint64.js";
-import type { MapOptions, PoolInput } from "./map-options.js";
+import type { Completion, MapOptions, PoolInput } from "./map-options.js";
 
 /** What splitting needs of a pool. */
 export interface SplitPool {
@@ -21,11 +21,29 @@ export interface SplitPool {
     items: PoolInput<Req>,
     options?: MapOptions,
   ): AsyncGenerator<Res>;
+  completions<Req, Res>(
+    method: MethodDefinition<Req, Res>,
+    items: PoolInput<Req>,
+    options?: MapOptions,
+  ): AsyncGenerator<Completion<Res>>;
   submit<Req, Res>(method: MethodDefinition<Req, Res>, request: Req, options?: MapOptions): Promise<Res>;
+}
+
+/** Options of {@link splitEstimatePi}: a map's, and a report of each range as it is counted. */
+export interface PiOptions extends MapOptions {
+  /** Called as each range is answered: samples counted so far, of the whole, and the node. */
+  onProgress?: (doneSamples: bigint, totalSamples: bigint, node: string) => void;
 }
 
 /** Ranges per slot a split job is cut into: enough that the tail is short and a slow node's share small. */
 const RANGES_PER_SLOT = 8;
+
+/**
+ * Most pi blocks in one range (2^30 samples, about 3 s on one worker): a long
+ * job is more ranges, never longer ones, so each range fits a call's
+ * deadline and stays far below a node's maxSamples whatever the job's size.
+ */
+const MAX_RANGE_BLOCKS = 1024n;
 
 /**
  * Monte Carlo pi over every slot of the pool: the samples are cut into
@@ -37,7 +55,7 @@ const RANGES_PER_SLOT = 8;
 export async function splitEstimatePi(
   pool: SplitPool,
   request: { samples: bigint | number; seed?: bigint | number },
-  options: MapOptions = {},
+  options: PiOptions = {},
 ): Promise<EstimateResponse> {
   const samples = toUint64(request.samples, "samples");
   const seed = toUint64(request.seed ?? 0, "seed");
@@ -46,7 +64,9 @@ export async function splitEstimatePi(
   await pool.ready();
   const block = BigInt(PI_BLOCK_SAMPLES);
   const blocks = (samples + block - 1n) / block;
-  const wanted = BigInt(Math.max(1, pool.slots * RANGES_PER_SLOT));
+  const bySlots = BigInt(Math.max(1, pool.slots * RANGES_PER_SLOT));
+  const bySize = (blocks + MAX_RANGE_BLOCKS - 1n) / MAX_RANGE_BLOCKS;
+  const wanted = bySlots > bySize ? bySlots : bySize;
   const ranges = blocks < wanted ? blocks : wanted;
   const perRange = (blocks + ranges - 1n) / ranges;
   const requests: { samples: bigint; seed: bigint; firstBlock: bigint }[] = [];
@@ -54,12 +74,15 @@ export async function splitEstimatePi(
     const end = first + perRange < blocks ? (first + perRange) * block : samples;
     requests.push({ samples: end - first * block, seed, firstBlock: first });
   }
-  const results = await pool.map(PiEstimatorService.estimate, requests, { chunkSize: 1, ...options });
+  const { onProgress, ...mapOptions } = options;
   let inside = 0n;
   let total = 0n;
-  for (const r of results) {
-    inside += r.inside;
-    total += r.samples;
+  const answers = pool.completions(PiEstimatorService.estimate, requests, { chunkSize: 1, ...mapOptions });
+  for await (const c of answers) {
+    if (!c.ok) throw c.error;
+    inside += c.value.inside;
+    total += c.value.samples;
+    onProgress?.(total, samples, c.node);
   }
   const { pi, stderr } = estimateFromCounts(inside, total);
   return { pi, inside, samples: total, stderr, elapsedSeconds: (performance.now() - started) / 1000, seed };

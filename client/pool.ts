@@ -13,7 +13,7 @@ import { EtcdResolver } from "./etcd-resolver.js";
 import { Membership } from "./membership.js";
 import type { NodeStats } from "./pool-member.js";
 import { type PoolMethod, poolMethod } from "./pool-method.js";
-import { splitEstimatePi, splitIsPrime } from "./pool-split.js";
+import { type PiOptions, splitEstimatePi, splitIsPrime } from "./pool-split.js";
 import { RemoteError } from "./remote-error.js";
 import { isMethodRef, type MethodRef } from "./remote-method.js";
 import { type Resolver, StaticResolver } from "./resolver.js";
@@ -155,7 +155,7 @@ export class Pool implements AsyncDisposable {
    */
   estimatePi(
     request: { samples: bigint | number; seed?: bigint | number },
-    options?: MapOptions,
+    options?: PiOptions,
   ): Promise<EstimateResponse> {
     return splitEstimatePi(this, request, options);
   }
