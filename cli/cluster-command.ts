@@ -135,7 +135,9 @@ async function startNode(flags: ClusterFlags, port: number, workers: string): Pr
   const args = [process.argv[1] as string, "node", "--host", flags.host, "--port", String(port)];
   args.push("--workers", workers, "--json", ...flags.load.flatMap((file) => ["--load", file]));
   args.push(...flags.fetchAllow.flatMap((range) => ["--fetch-allow", range]));
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  // Its own process group: a Ctrl-C on the terminal reaches only this command, which stops
+  // each node with SIGTERM, so their calls in flight finish (--grace).
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], detached: true });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const exited = once(child, "exit").then(([code]) => {
     throw new Error(`node on port ${port} exited with code ${code} before listening`);
