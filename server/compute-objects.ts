@@ -1,7 +1,8 @@
 import type { Agent } from "undici";
 import { messageFns } from "../src/contract.js";
 import type { FetchManyResponse, FetchResponse } from "../src/gen/ferry/v1/fetch.js";
-import type { EstimateResponse } from "../src/gen/ferry/v1/pi.js";
+import type { InfoResponse } from "../src/gen/ferry/v1/node.js";
+import type { EstimateResponse, EstimateWithProgressResponse } from "../src/gen/ferry/v1/pi.js";
 import type {
   CheckManyResponse,
   FindDivisorRequest,
@@ -12,7 +13,7 @@ import { normalizeMessage } from "../src/request-fields.js";
 import { currentCall } from "./call-context.js";
 import { type FetcherLimits, fetchMany, fetchUrl } from "./fetcher.js";
 import type { ObjectHost } from "./object-host.js";
-import { estimatePi } from "./pi-estimator.js";
+import { estimatePi, estimateWithProgress } from "./pi-estimator.js";
 import { checkMany, checkPrime, findDivisor } from "./prime-checker.js";
 import type { WorkerPool } from "./workers/worker-pool.js";
 
@@ -59,6 +60,25 @@ class PiEstimatorObject {
   estimate(req: unknown): Promise<EstimateResponse> {
     return estimatePi(this.#pool, request("EstimateRequest", req), this.#maxSamples, currentCall().signal);
   }
+  async *estimateWithProgress(req: unknown): AsyncGenerator<EstimateWithProgressResponse> {
+    yield* estimateWithProgress(
+      this.#pool,
+      request("EstimateWithProgressRequest", req),
+      this.#maxSamples,
+      currentCall().signal,
+    );
+  }
+}
+
+/** Node.Info as an object method, so `ferry ls` and proxies see the same objects as `ferry info`. */
+class NodeObject {
+  readonly #info: () => InfoResponse;
+  constructor(info: () => InfoResponse) {
+    this.#info = info;
+  }
+  info(): InfoResponse {
+    return this.#info();
+  }
 }
 
 class FetcherObject {
@@ -80,21 +100,22 @@ async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
   yield* items;
 }
 
-/** Exposes PrimeChecker, PiEstimator and Fetcher on `host`. */
+/** Exposes PrimeChecker, PiEstimator, Fetcher and Node on `host`. */
 export function exposeComputeObjects(
   host: ObjectHost,
   pool: WorkerPool,
   maxSamples: bigint,
   fetchLimits: FetcherLimits,
   agent: Agent,
+  info: () => InfoResponse,
 ): void {
   host.expose("PrimeChecker", new PrimeCheckerObject(pool), {
     methods: ["isPrime", "findDivisor", "checkMany"],
     idempotent: ["isPrime", "findDivisor"],
   });
   host.expose("PiEstimator", new PiEstimatorObject(pool, maxSamples), {
-    methods: ["estimate"],
-    idempotent: ["estimate"],
+    methods: ["estimate", "estimateWithProgress"],
+    idempotent: ["estimate", "estimateWithProgress"],
   });
   // A fetch waits on the network, not a worker: many run at once with profit.
   host.expose("Fetcher", new FetcherObject(fetchLimits, agent), {
@@ -102,4 +123,5 @@ export function exposeComputeObjects(
     idempotent: ["fetch"],
     concurrency: { fetch: fetchLimits.maxConcurrency },
   });
+  host.expose("Node", new NodeObject(info), { methods: ["info"], idempotent: ["info"] });
 }

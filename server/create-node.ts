@@ -21,7 +21,7 @@ import { createFetchAgent } from "./fetcher/fetch-page.js";
 import { fetcherServer } from "./fetcher.js";
 import { type HandlerContext, InFlight } from "./handlers.js";
 import { LoopWatch } from "./loop-watch.js";
-import { nodeServer } from "./node-info.js";
+import { nodeInfo, nodeServer } from "./node-info.js";
 import {
   DEFAULT_FETCHER_LIMITS,
   DEFAULT_GRACE_MS,
@@ -75,6 +75,10 @@ export class FerryNode {
         throw new RangeError(`${name} must be a positive integer, got ${value}`);
       }
     }
+    const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
+    if (typeof maxSamples !== "bigint" || maxSamples < 1n) {
+      throw new RangeError(`maxSamples must be at least 1, got ${String(options.maxSamples)}`);
+    }
     const exposeStacks = options.exposeStacks ?? false;
     this.#pool = new WorkerPool({ ...options, exposeStacks, log });
     const workers = new WorkerObjects(this.#pool);
@@ -98,15 +102,13 @@ export class FerryNode {
     const ctx = this.#ctx;
     const fetchLimits = { ...DEFAULT_FETCHER_LIMITS, ...options.fetch };
     this.#server.addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
-    this.#server.addService(
-      SERVICES.PiEstimator,
-      piEstimatorServer(ctx, this.#pool, options.maxSamples ?? DEFAULT_MAX_SAMPLES),
-    );
+    this.#server.addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, maxSamples));
     this.#fetchAgent = createFetchAgent(new AddressGuard(options.fetchAllow));
     this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
     this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt));
-    const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
-    exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
+    exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent, () =>
+      nodeInfo(ctx, this.#pool, startedAt),
+    );
     const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
     // Session responses go out as frames packed by size (src/frames.ts), written as they are.
     const objects = {
@@ -250,7 +252,9 @@ export class FerryNode {
     const bound = new Promise<NodeAddress>((resolve, reject) => {
       this.#server.bindAsync(`${bindHost}:${port}`, credentials, (err, bound) => {
         if (err) {
-          reject(new Error(`cannot listen on ${bindHost}:${port}: ${err.message}`, { cause: err }));
+          reject(
+            new Error(`cannot listen on ${bindHost}:${port}: ${whyNotBound(err.message)}`, { cause: err }),
+          );
           return;
         }
         this.#address = { host, port: bound, target: `${bindHost}:${bound}` };
@@ -332,4 +336,14 @@ function advertisedAddress(address: NodeAddress): string {
  */
 export function createNode(options: NodeOptions = {}): FerryNode {
   return new FerryNode(options);
+}
+
+/** Why grpc-js could not bind, in ferry's words (its own text is the error's cause). */
+function whyNotBound(message: string): string {
+  if (message.includes("EADDRINUSE"))
+    return "the port is in use (another node or program holds it): give another port, or 0 for a free one";
+  if (message.includes("EACCES")) return "permission denied (ports below 1024 need privileges)";
+  if (message.includes("EADDRNOTAVAIL")) return "no interface of this machine has that address";
+  if (message.includes("ENOTFOUND") || message.includes("EAI_AGAIN")) return "the host name does not resolve";
+  return message;
 }

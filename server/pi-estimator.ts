@@ -106,6 +106,33 @@ function response(progress: Progress, seed: bigint, seconds: number): EstimateRe
   return { pi, inside: progress.inside, samples: progress.done, stderr, elapsedSeconds: seconds, seed };
 }
 
+/**
+ * Runs a whole estimate, yielding the running estimate every `intervalMs`
+ * (default 250 ms) and the final one (PiEstimator.EstimateWithProgress).
+ */
+export async function* estimateWithProgress(
+  pool: WorkerPool,
+  req: EstimateWithProgressRequest,
+  maxSamples: bigint,
+  signal: AbortSignal,
+): AsyncGenerator<EstimateWithProgressResponse> {
+  const started = performance.now();
+  const interval = req.intervalMs === 0 ? DEFAULT_PROGRESS_INTERVAL_MS : req.intervalMs;
+  let last: Progress = { done: 0n, inside: 0n };
+  let reported = started;
+  for await (const p of estimate(pool, req.samples, req.seed, 0n, maxSamples, signal)) {
+    last = p;
+    const now = performance.now();
+    if (p.done < req.samples && now - reported >= interval) {
+      reported = now;
+      const seconds = (now - started) / 1000;
+      yield { estimate: response(p, req.seed, seconds), doneSamples: p.done, done: false };
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  yield { estimate: response(last, req.seed, seconds), doneSamples: last.done, done: true };
+}
+
 /** gRPC handlers of ferry.v1.PiEstimator. */
 export function piEstimatorServer(
   ctx: HandlerContext,
@@ -119,26 +146,7 @@ export function piEstimatorServer(
     estimateWithProgress: serverStream(
       ctx,
       "/ferry.v1.PiEstimator/EstimateWithProgress",
-      async function* (
-        req: EstimateWithProgressRequest,
-        signal,
-      ): AsyncGenerator<EstimateWithProgressResponse> {
-        const started = performance.now();
-        const interval = req.intervalMs === 0 ? DEFAULT_PROGRESS_INTERVAL_MS : req.intervalMs;
-        let last: Progress = { done: 0n, inside: 0n };
-        let reported = started;
-        for await (const p of estimate(pool, req.samples, req.seed, 0n, maxSamples, signal)) {
-          last = p;
-          const now = performance.now();
-          if (p.done < req.samples && now - reported >= interval) {
-            reported = now;
-            const seconds = (now - started) / 1000;
-            yield { estimate: response(p, req.seed, seconds), doneSamples: p.done, done: false };
-          }
-        }
-        const seconds = (performance.now() - started) / 1000;
-        yield { estimate: response(last, req.seed, seconds), doneSamples: last.done, done: true };
-      },
+      (req: EstimateWithProgressRequest, signal) => estimateWithProgress(pool, req, maxSamples, signal),
     ),
   };
 }
