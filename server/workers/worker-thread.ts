@@ -61,6 +61,9 @@ parentPort.on = function (event, listener) {
 `;
 }
 
+/** Longest a thread that is still starting is waited for before it is ended. */
+const STARTING_WAIT_MS = 2000;
+
 /** Where a thread is in its life. */
 export type ThreadState = "starting" | "ready" | "gone";
 
@@ -147,10 +150,18 @@ export class WorkerThread {
     this.#worker.postMessage(message);
   }
 
-  /** Ends the thread now, whatever it runs; `why` is how its end is told. */
-  stop(why: string): Promise<void> {
+  /**
+   * Ends the thread, whatever it runs; `why` is how its end is told. A thread
+   * still importing its modules is let finish first (for at most
+   * {@link STARTING_WAIT_MS}): ending one mid-import can abort the whole
+   * process with a V8 fatal error instead of the node's own message.
+   */
+  async stop(why: string): Promise<void> {
     this.#stopReason ??= why;
-    return this.#worker.terminate().then(() => {});
+    for (let waited = 0; this.state === "starting" && waited < STARTING_WAIT_MS; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await this.#worker.terminate();
   }
 }
 
