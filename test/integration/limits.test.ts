@@ -50,7 +50,7 @@ test("a node past maxCallsInFlight refuses more calls with RESOURCE_EXHAUSTED, a
     await node.shutdown();
   }
   const bad = await runCli(["node", "--port", "0", "--max-in-flight", "0"]);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2, "a usage error");
   assert.match(bad.stderr, /--max-in-flight must be a positive integer/);
 });
 

@@ -230,7 +230,7 @@ describe("nodes in etcd", () => {
       assert.match(table.stdout, /^node\s+slots\s+objects\s+tags\s+version\s+age/);
       assert.match(
         table.stdout,
-        new RegExp(`${b.target}\\s+1\\s+PrimeChecker,PiEstimator,Fetcher\\s+zone=b`),
+        new RegExp(`${b.target}\\s+1\\s+PrimeChecker,PiEstimator,Fetcher,Node\\s+zone=b`),
       );
       const found = await runCli(["ns", "lookup", "Work", "--registry", etcd.url]);
       assert.equal(found.stdout.trim(), `ferry://${a.target}/Work`);
@@ -262,19 +262,19 @@ describe("nodes in etcd", () => {
 
   test("bad registry input gets one clear line and a non-zero exit", async () => {
     const bad = await runCli(["ns", "ls", "--registry", "http://127.0.0.1:2379"]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, "a usage error");
     assert.match(bad.stderr, /^ferry: .*registry must be etcd:\/\/host:port/);
     const tag = await runCli(["node", "--port", "0", "--tag", "zone"]);
-    assert.equal(tag.code, 1);
+    assert.equal(tag.code, 2, "a usage error");
     assert.match(tag.stderr, /--tag must be key=value/);
     const ttl = await runCli(["node", "--port", "0", "--ttl", "0"]);
-    assert.equal(ttl.code, 1);
+    assert.equal(ttl.code, 2, "a usage error");
     assert.match(ttl.stderr, /--ttl must be a whole number of seconds from 1 to 3600/);
     const where = await runCli(["primes", "--nodes", "127.0.0.1:1", "--where", "zone=a"]);
-    assert.equal(where.code, 1);
+    assert.equal(where.code, 2, "a usage error");
     assert.match(where.stderr, /--where selects registered nodes by tag: give --registry too/);
     const noNodes = await runCli(["primes"]);
-    assert.equal(noNodes.code, 1);
+    assert.equal(noNodes.code, 2, "a usage error");
     assert.match(noNodes.stderr, /no nodes: give --nodes/);
     // An etcd nobody runs: the map fails naming it, it does not hang.
     const pool = createPool({ registry: "etcd://127.0.0.1:1" });

@@ -316,7 +316,7 @@ describe("modules that cannot run in worker threads", () => {
     assert.equal(cli.stderr.trim().split("\n").length, 1, cli.stderr);
     assert.match(
       cli.stderr,
-      /^ferry: \[UNKNOWN\] worker threads cannot import .*worker-import-fails\.js \(export licensed\): no licence server/,
+      /^ferry: worker threads cannot import .*worker-import-fails\.js \(export licensed\): no licence server/,
     );
   });
 
