@@ -170,7 +170,9 @@ async function serve(flags: NodeFlags): Promise<void> {
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
   try {
-    for (const file of flags.load) await loadObjects(node, file);
+    for (const file of flags.load) {
+      await loadObjects(node, file, (line) => process.stderr.write(`ferry node: ${line}\n`));
+    }
     address = await node.listen();
   } catch (err) {
     await node.forceShutdown();

@@ -30,7 +30,8 @@ interface Declared {
  * class's static `instance` picks its mode, and `oneway`, `idempotent`,
  * `concurrency` and `run` ("workers": in the node's worker threads, which
  * import this module too) say the same as the options of `expose`. A default-exported function gets
- * the node to expose what it likes. Returns the names exposed.
+ * the node to expose what it likes. Returns the names exposed; `report`
+ * hears one line saying what was exposed and which exports were skipped, and why.
  *
  * ```js
  * export class Calculator { static exposed = ["add"]; add(a, b) { return a + b; } }
@@ -41,7 +42,11 @@ interface Declared {
  * worker threads, from the module's project (its directory, then the working
  * directory) or else the copy ferry itself can find.
  */
-export async function loadObjects(node: Exposer, file: string): Promise<string[]> {
+export async function loadObjects(
+  node: Exposer,
+  file: string,
+  report?: (line: string) => void,
+): Promise<string[]> {
   const path = resolve(file);
   const url = pathToFileURL(path).href;
   if (TYPESCRIPT.test(path)) await importTypeScript(file, path);
@@ -54,11 +59,18 @@ export async function loadObjects(node: Exposer, file: string): Promise<string[]
     );
   }
   const exposed: string[] = [];
+  const skipped: string[] = [];
   for (const [name, value] of Object.entries(mod)) {
-    if (name === "default" || value === null || (typeof value !== "object" && typeof value !== "function"))
+    if (name === "default") continue;
+    if (value === null || (typeof value !== "object" && typeof value !== "function")) {
+      skipped.push(`${name} (a ${value === null ? "null" : typeof value}, not an object or class)`);
       continue;
+    }
     const declared = value as Declared;
-    if (!Array.isArray(declared.exposed)) continue;
+    if (!Array.isArray(declared.exposed)) {
+      skipped.push(`${name} (no \`exposed\` list of methods)`);
+      continue;
+    }
     node.expose(name, value as object, {
       methods: declared.exposed as string[],
       instance: typeof value === "function" ? declared.instance : undefined,
@@ -77,11 +89,13 @@ export async function loadObjects(node: Exposer, file: string): Promise<string[]
     if (Array.isArray(names)) exposed.push(...names.map(String));
     else exposed.push("(default export)");
   }
+  const skips = skipped.length > 0 ? `; skipped ${skipped.join(", ")}` : "";
   if (exposed.length === 0) {
     throw new Error(
-      `${file} exposes nothing: give exported objects or classes an \`exposed\` list of method names, or export default function (node) { node.expose(...) }`,
+      `${file} exposes nothing: give exported objects or classes an \`exposed\` list of method names, or export default function (node) { node.expose(...) }${skips}`,
     );
   }
+  report?.(`${file}: exposed ${exposed.join(", ")}${skips}`);
   return exposed;
 }
 
