@@ -275,7 +275,7 @@ export class ClientSession {
         cancel(
           new RemoteError(
             Code.DEADLINE_EXCEEDED,
-            `${object}.${method}: deadline of ${options.timeoutMs} ms exceeded`,
+            `${object}.${method}: deadline of ${options.timeoutMs} ms exceeded (raise timeoutMs, or --timeout)`,
           ),
         ),
       options.timeoutMs,
