@@ -71,6 +71,25 @@ async function drained(t: string): Promise<number> {
   }
 }
 
+test("ferry node --load says what it exposed and what it skipped, and why", async () => {
+  const { child, target: t } = await spawnNode(["--workers", "1", "--load", join(dir, "calc.js")]);
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  try {
+    while (!stderr.includes("\n")) await new Promise((r) => setTimeout(r, 20));
+    assert.match(
+      stderr,
+      /calc\.js: exposed calc; skipped Untold \(no `exposed` list of methods\), helper \(no `exposed` list of methods\)/,
+    );
+    assert.ok(t);
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+});
+
 test("ferry call asks the node for every method name, even those a proxy answers itself", async () => {
   for (const [method, reason] of [
     ["toString", /toString is a member of every object/],

@@ -63,3 +63,24 @@ test("the README's first run works as written", async () => {
     }
   }
 });
+
+test("a script that calls remote objects exits when it is done, without close()", async () => {
+  const { child, target } = await spawnNode(["--workers", "1", "--load", `${ROOT}test/fixtures/objects.js`]);
+  try {
+    // The README's remote-objects client, as a newcomer first writes it: no close().
+    const out = await runSnippet(
+      `import { connect } from "ferry";
+const conn = connect("ferry://${target}/Calculator");
+await using calc = conn.proxy<{ add(a: number, b: number): number }>();
+console.log(await calc.add(2, 3));
+const again = connect("${target}").proxy<{ add(a: number, b: number): number }>("Calculator");
+console.log(await again.add(4, 5));
+`,
+      "readme-objects",
+    );
+    assert.deepEqual(out.trim().split("\n"), ["5", "9"]);
+  } finally {
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }
+});

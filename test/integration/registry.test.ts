@@ -220,6 +220,23 @@ describe("nodes in etcd", () => {
 
       const call = await runCli(["call", `ferry+etcd://127.0.0.1:${etcd.clientPort}/Work.square`, "7"]);
       assert.equal(call.stdout.trim(), "49", call.stderr);
+      // A typed method by its proto name, as the host:port form takes it: same request, same JSON.
+      for (const method of ["PrimeChecker.IsPrime", "PrimeChecker.isPrime"]) {
+        const typed = await runCli([
+          "call",
+          `ferry+etcd://127.0.0.1:${etcd.clientPort}/${method}`,
+          '{"n":"97"}',
+          "--json",
+        ]);
+        assert.equal(typed.code, 0, typed.stderr);
+        const { elapsedSeconds: _, ...answer } = JSON.parse(typed.stdout);
+        assert.deepEqual(answer, {
+          n: "97",
+          prime: true,
+          divisor: "0",
+          method: "PRIME_METHOD_TRIAL_DIVISION",
+        });
+      }
       const ls = await runCli(["ns", "ls", "--registry", etcd.url, "--json"]);
       const listed = ls.stdout
         .trim()
