@@ -169,15 +169,16 @@ async function serve(flags: NodeFlags): Promise<void> {
     ttlSeconds,
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
+  // What each --load file exposed and skipped, told once the node serves (a failure is one line).
+  const loaded: string[] = [];
   try {
-    for (const file of flags.load) {
-      await loadObjects(node, file, (line) => process.stderr.write(`ferry node: ${line}\n`));
-    }
+    for (const file of flags.load) await loadObjects(node, file, (line) => loaded.push(line));
     address = await node.listen();
   } catch (err) {
     await node.forceShutdown();
     throw err;
   }
+  for (const line of loaded) process.stderr.write(`ferry node: ${line}\n`);
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({
