@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect } from "../../client/connect.js";
@@ -255,16 +255,19 @@ test("a node refusing to listen beyond loopback says so every time, never crashi
   }
 });
 
-test("Ctrl-C on ferry cluster lets the nodes finish their calls", async () => {
+test("ferry cluster shares the cores out, and a Ctrl-C lets its nodes finish their calls", async () => {
   // Its own process group, as a terminal's job: a Ctrl-C goes to every process in it.
   const cluster = spawn(
     process.execPath,
-    [`${ROOT}bin/ferry.js`, "cluster", "--nodes", "2", "--port", "0", "--workers", "1", "--json"],
+    [`${ROOT}bin/ferry.js`, "cluster", "--nodes", "2", "--port", "0", "--json"],
     { stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const done = collect(cluster);
   const [line] = (await once(cluster.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
-  const { nodes } = JSON.parse(line.toString()) as { nodes: string[] };
+  const { nodes, workers } = JSON.parse(line.toString()) as { nodes: string[]; workers: number[] };
+  // The machine's cores are shared out between the nodes, not given to each.
+  const share = Math.max(1, Math.floor(availableParallelism() / 2));
+  assert.deepEqual(workers, [share, share]);
   const conn = connect(nodes[0] as string);
   try {
     const running = conn.pi.estimate({ samples: 200_000_000n, seed: 1n }, { timeoutMs: 60_000 });
