@@ -281,3 +281,39 @@ test("ferry cluster shares the cores out, and a Ctrl-C lets its nodes finish the
   const { code, stderr } = await done;
   assert.equal(code, 0, stderr);
 });
+
+test("no input tried here prints a stack trace; each failure is one line", async () => {
+  const runs: [string[], string?][] = [
+    [["--help"]],
+    [["call"]],
+    [["call", target]],
+    [["call", target, "PrimeChecker"]],
+    [["call", target, "PrimeChecker.IsPrime", "[1,2"]],
+    [["call", target, "PrimeChecker.IsPrime", '{"n":"97"}', "extra"]],
+    [["call", `ferry://${target}/`]],
+    [["call", `ferry://${target}/calc`]],
+    [["call", `ferry://${target}/calc.add`, '"unterminated']],
+    [["call", "ferry://nowhere.invalid:1/calc.add", "1", "2"]],
+    [["primes", "--nodes", target, "-5"]],
+    [["primes", "--nodes", "not an address"]],
+    [["primes", "--nodes", target, "--method", "guess"]],
+    [["map", "--nodes", target]],
+    [["map", "--nodes", target, "PrimeChecker.IsPrime"], "{oops\n"],
+    [["map", "--nodes", target, "calc.add"], "1\n"],
+    [["map", "--nodes", target, "PrimeChecker.IsPrime", "--input", "/no/such/file"]],
+    [["pi", "--nodes", target, "--samples", "lots"]],
+  ];
+  for (const [args, input] of runs) {
+    const r = await runCli(args, input);
+    assert.doesNotMatch(r.stderr, /^\s+at |Error: .*\n\s+at /m, `${args.join(" ")}: ${r.stderr}`);
+    if (r.code !== 0) {
+      assert.equal(r.stderr.trim().split("\n").length, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^ferry: /, args.join(" "));
+    }
+  }
+  const help = await runCli(["certs", "init", "--help"]);
+  assert.equal(help.stdout.match(/--san[\s\S]*?(?=--days)/)?.[0].match(/default/g)?.length, 1, help.stdout);
+  const ls = await runCli(["ls", target]);
+  assert.match(ls.stdout, /PiEstimator\s+single\s+main\s+estimate, estimateWithProgress\*/);
+  assert.match(ls.stdout, /Node\s+single\s+main\s+info/);
+});
