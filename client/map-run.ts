@@ -6,7 +6,7 @@ import type { Completion, MapOptions } from "./map-options.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
-import type { BatchOutcome } from "./session.js";
+import type { BatchOutcome } from "./session-call.js";
 
 /** What a run needs from its pool. */
 export interface RunHost {

@@ -2,13 +2,8 @@ import { Code } from "../src/code.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { RemoteCall } from "./remote-call.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
-import {
-  type CallControl,
-  type CallSink,
-  type CallTarget,
-  type ClientSession,
-  STREAM_WINDOW_ITEMS,
-} from "./session.js";
+import type { ClientSession } from "./session.js";
+import { type CallControl, type CallSink, type CallTarget, STREAM_WINDOW_ITEMS } from "./session-call.js";
 
 /** What a remote method gives back: a stream's items, or the awaited value. */
 export type RemoteReturn<R> =

@@ -1,5 +1,5 @@
 import type { RemoteError } from "./remote-error.js";
-import type { CallControl, CallSink } from "./session.js";
+import type { CallControl, CallSink } from "./session-call.js";
 
 type Step = { value: unknown } | { done: true } | { error: RemoteError };
 

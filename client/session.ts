@@ -4,7 +4,6 @@ import { framedSize, framesOr, packFrames } from "../src/frames.js";
 import {
   type CallError,
   ClientMessage,
-  InstanceMode,
   type MethodDescription,
   ObjectsService,
   type Outcome,
@@ -18,46 +17,16 @@ import { watchAbort } from "./abort-watch.js";
 import { buildMetadata } from "./build-metadata.js";
 import type { ClientRefs } from "./client-refs.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
-
-/**
- * Stream items the node may send ahead of a caller that iterates slowly: the
- * most a streaming call holds in this process before the node waits for it.
- */
-export const STREAM_WINDOW_ITEMS = 1024;
-
-/** Options of one call through a session. */
-export interface SessionCallOptions {
-  timeoutMs: number;
-  signal?: AbortSignal;
-  oneway?: boolean;
-  /** Stream items the node may send before the caller takes them; default {@link STREAM_WINDOW_ITEMS}. */
-  streamWindow?: number;
-}
-
-/** What the caller of {@link ClientSession.call} can do with the call it started. */
-export interface CallControl {
-  /** Cancels the call on the node; its sink hears CANCELLED. */
-  cancel(): void;
-  /** The caller has taken `items` stream items: the node may send as many more. */
-  took(items: number): void;
-}
-
-/** Receives what the node answers for one call. */
-export interface CallSink {
-  value(value: unknown): void;
-  item(value: unknown): void;
-  end(): void;
-  fail(error: RemoteError): void;
-}
-
-/** How one entry of a batch ended. */
-export type BatchOutcome = { ok: true; value: unknown } | { ok: false; error: RemoteError };
-
-/** Receives what the node answers for one batch. */
-export interface BatchSink {
-  done(outcomes: BatchOutcome[]): void;
-  fail(error: RemoteError): void;
-}
+import {
+  type BatchOutcome,
+  type BatchSink,
+  type CallControl,
+  type CallSink,
+  type CallTarget,
+  type SessionCallOptions,
+  STREAM_WINDOW_ITEMS,
+} from "./session-call.js";
+import { SessionHolds } from "./session-holds.js";
 
 interface Pending {
   sink: CallSink;
@@ -69,9 +38,6 @@ interface Pending {
   window: number;
   untold: number;
 }
-
-/** What a call is addressed to: an exposed object by name, or an object the node handed out. */
-export type CallTarget = { object: string } | { refId: string };
 
 const SESSION = ObjectsService.session;
 
@@ -107,11 +73,8 @@ export class ClientSession {
   #closed = false;
   readonly #refs: ClientRefs;
   readonly #described = new Map<string, Promise<MethodDescription[]>>();
-  /** Instance modes of the objects described so far. */
-  readonly #modes = new Map<string, InstanceMode>();
-  /** What the node may hold for this session: session-mode objects called, references handed out. */
-  readonly #held = new Set<string>();
-  #idleTimer: NodeJS.Timeout | undefined;
+  /** What the node holds for this session, and when an idle stream ends. */
+  readonly #holds: SessionHolds;
   readonly #metadata: () => Metadata;
 
   /**
@@ -128,6 +91,14 @@ export class ClientSession {
     this.#target = target;
     this.#refs = refs(this);
     this.#metadata = metadata;
+    this.#holds = new SessionHolds(
+      () => !this.#stream || this.#pending.size > 0,
+      () => {
+        const stream = this.#stream;
+        this.#stream = undefined;
+        stream?.end();
+      },
+    );
   }
 
   /** The methods of exposed object `name`, asked once per session and remembered. */
@@ -147,11 +118,8 @@ export class ClientSession {
             if (err || !res) reject(toRemoteError(err));
             else {
               const described = res.objects[0];
-              if (described) this.#modes.set(name, described.mode);
-              // Called before its mode was known: it holds nothing unless it is a session object.
-              if (described && !holdsState(described.mode)) this.#held.delete(name);
               resolve(described?.methods ?? []);
-              this.#maybeIdle();
+              if (described) this.#holds.described(name, described.mode);
             }
           },
         );
@@ -261,8 +229,7 @@ export class ClientSession {
       return NO_CALL;
     }
     this.#ensureOpen();
-    if (!("object" in target)) this.#held.add(target.refId);
-    else if (holdsState(this.#modes.get(target.object))) this.#held.add(target.object);
+    this.#holds.calling(target);
     const id = this.#nextId++;
     const cancel = (error: RemoteError) => {
       if (!this.#pending.has(id)) return;
@@ -287,7 +254,7 @@ export class ClientSession {
       cleanup();
       queueMicrotask(() => {
         sink.value(undefined);
-        this.#maybeIdle();
+        this.#holds.check();
       });
       return NO_CALL;
     }
@@ -315,51 +282,26 @@ export class ClientSession {
   /** Drops objects the node holds for this session: session-mode objects by name, references by id. */
   release(names: string[]): void {
     if (this.#stream && !this.#closed) this.#send({ release: { refIds: names } });
-    for (const name of names) this.#held.delete(name);
-    this.#maybeIdle();
+    this.#holds.released(names);
   }
 
   /** Notes an object the node handed out by reference: the session holds it until it is released. */
   holds(refId: string): void {
-    this.#held.add(refId);
-  }
-
-  /**
-   * An idle session (no call pending, nothing held on the node for it) ends
-   * its stream after {@link IDLE_CLOSE_MS}, so that a script whose work is
-   * done exits, as it would after unary calls; the next call opens a new one.
-   * A session holding objects (a session-mode proxy or a reference not yet
-   * released) keeps its stream, and the process, until they are released or
-   * the connection is closed.
-   */
-  #maybeIdle(): void {
-    if (this.#idleTimer || !this.#stream || this.#pending.size > 0 || this.#held.size > 0) return;
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      const stream = this.#stream;
-      if (!stream || this.#pending.size > 0 || this.#held.size > 0) return;
-      this.#stream = undefined;
-      stream.end();
-    }, IDLE_CLOSE_MS);
-    this.#idleTimer.unref();
+    this.#holds.holds(refId);
   }
 
   /** Ends the session; pending calls fail with CANCELLED. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
+    this.#holds.cancel();
     this.#failAll(new RemoteError(Code.CANCELLED, `connection to ${this.#target} was closed`));
     this.#stream?.end();
     this.#stream = undefined;
   }
 
   #ensureOpen(): void {
-    if (this.#idleTimer) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-    }
+    this.#holds.cancel();
     if (this.#stream) return;
     this.#generation++;
     const stream = this.#client.makeBidiStreamRequest(
@@ -376,7 +318,7 @@ export class ClientSession {
     const broken = (err?: unknown) => {
       if (this.#stream !== stream) return;
       this.#stream = undefined;
-      this.#held.clear();
+      this.#holds.lost();
       const error = err instanceof Error ? toRemoteError(err) : undefined;
       if (error && REFUSALS.has(error.code)) {
         // The node refused the session itself (another build, no token): that is the answer.
@@ -451,7 +393,7 @@ export class ClientSession {
     const pending = this.#pending.get(id);
     if (!pending) return undefined;
     this.#pending.delete(id);
-    if (this.#pending.size === 0) queueMicrotask(() => this.#maybeIdle());
+    if (this.#pending.size === 0) queueMicrotask(() => this.#holds.check());
     clearTimeout(pending.timer);
     pending.cleanup();
     this.#refs.release(pending.callbacks);
@@ -503,14 +445,6 @@ function callError(error: CallError): RemoteError {
     remoteStack: error.detail?.stack,
     field: error.detail?.field,
   });
-}
-
-/** How long a session with nothing pending or held waits for another call before ending its stream. */
-const IDLE_CLOSE_MS = 50;
-
-/** Whether objects of this mode live on the node for a session (unknown: assume they do). */
-function holdsState(mode: InstanceMode | undefined): boolean {
-  return mode !== InstanceMode.INSTANCE_MODE_SINGLE && mode !== InstanceMode.INSTANCE_MODE_PERCALL;
 }
 
 /** The control of a call that never started, or that has no answer to wait for. */

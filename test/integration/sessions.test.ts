@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import { connect } from "../../client/connect.js";
 import { withOptions } from "../../client/proxy.js";
-import { STREAM_WINDOW_ITEMS } from "../../client/session.js";
+import { STREAM_WINDOW_ITEMS } from "../../client/session-call.js";
 import { currentCall } from "../../server/call-context.js";
 import type { FerryNode } from "../../server/create-node.js";
 import { Code } from "../../src/code.js";
