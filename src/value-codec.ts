@@ -74,9 +74,8 @@ interface Walk {
  * otherwise. Cycles, symbols and values past the limits are refused with the
  * path of the offending part.
  *
- * A number that is a safe integer (not -0) is sent as int64_value, any other
- * as double_value; a bigint as bigint_value (uint64_value from 2^63 up), so
- * it arrives a bigint again. The rule for every language is in value.proto.
+ * A number is sent as double_value; a bigint as bigint_value (uint64_value
+ * from 2^63 up), so it arrives a bigint again. The rule for every language is in value.proto.
  */
 export function toValue(
   value: unknown,
@@ -98,10 +97,9 @@ function scalar(value: unknown, limits: ValueLimits): Value {
     case "boolean":
       return { boolValue: value };
     case "number":
-      // A whole number travels as an integer, so Python and Go read an int (5, not 5.0).
-      return Number.isSafeInteger(value) && !Object.is(value, -0)
-        ? { int64Value: BigInt(value) }
-        : { doubleValue: value };
+      // A JavaScript number is a double, whole or not: sent as one, it costs no
+      // conversion to a 64-bit integer (a map of tiny calls is mostly numbers).
+      return { doubleValue: value };
     case "bigint":
       // Its own kind, so that a bigint stays a bigint on the other side, however small.
       if (value >= INT64_MIN && value < INT64_LIMIT) return { bigintValue: value };

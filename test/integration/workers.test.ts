@@ -335,8 +335,8 @@ describe("modules that cannot run in worker threads", () => {
         ),
       );
       assert.deepEqual(
-        answers.map((a) => a.result?.int64Value),
-        [4n, 9n, 16n],
+        answers.map((a) => a.result?.doubleValue),
+        [4, 9, 16],
       );
     } finally {
       conn.close();

@@ -42,11 +42,8 @@ test("a TypeScript bigint has its own kind and arrives a bigint, exact, however 
   assert.equal(overTheWire(toValue(product, "result")), 9223372030926249001n);
 });
 
-test("whole numbers travel as integers, so Python reads 5 and not 5.0; other numbers as doubles", () => {
-  assert.deepEqual(toValue(5, "arg"), { int64Value: 5n });
-  assert.deepEqual(toValue(0, "arg"), { int64Value: 0n });
-  assert.deepEqual(toValue(-SAFE, "arg"), { int64Value: -BigInt(SAFE) });
-  for (const n of [0.5, -0, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -(2 ** 60), 1e300]) {
+test("a number travels as a double, whole or not, and comes back the same number", () => {
+  for (const n of [5, 0, -SAFE, 0.5, -0, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -(2 ** 60), 1e300]) {
     assert.deepEqual(toValue(n, "arg"), { doubleValue: n }, `${n}`);
   }
   for (const n of [0, 5, -0, 0.5, SAFE, -SAFE, 2 ** 53, 2 ** 70, Number.NaN, Number.NEGATIVE_INFINITY]) {

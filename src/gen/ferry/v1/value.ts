@@ -90,8 +90,7 @@ export function refOwnerToJSON(object: RefOwner): string {
  * uint64_value as a number when it is a safe integer (at most 2^53 - 1 from
  * zero) and as a bigint otherwise, so a method written for numbers takes
  * Python's and Go's ints, and no integer is rounded. A TypeScript number
- * that is a safe integer is sent as int64_value, every other number (a
- * fraction, -0, NaN, an infinity, an integer past 2^53) as double_value. A
+ * is a double and is sent as double_value, whole or not (read 5.0 as 5). A
  * TypeScript bigint is sent as bigint_value (uint64_value from 2^63 up) and
  * is a bigint again in TypeScript; other languages read bigint_value as
  * int64_value.
