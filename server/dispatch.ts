@@ -1,3 +1,4 @@
+import { declaredArity } from "../src/arity.js";
 import { Code } from "../src/code.js";
 import { ServerError } from "../src/server-error.js";
 import type { CallContext } from "./call-context.js";
@@ -10,8 +11,6 @@ export type Outcome =
   | { kind: "value"; value: Promise<unknown> }
   | { kind: "stream"; items: AsyncIterable<unknown> };
 
-const REST_PARAMETER = /^[^)]*\.\.\./;
-
 /**
  * Runs `object.method(...args)` inside the call's context. Refuses more
  * arguments than the method declares (unless it takes a rest parameter); a
@@ -19,10 +18,12 @@ const REST_PARAMETER = /^[^)]*\.\.\./;
  * `watch`, each turn the method takes on this thread is timed.
  */
 export function dispatch(call: BoundCall, args: unknown[], context: CallContext, watch?: LoopWatch): Outcome {
-  if (args.length > call.fn.length && !REST_PARAMETER.test(call.fn.toString())) {
+  // fn.length stops at the first default value: only past it is the source read.
+  const arity = args.length > call.fn.length ? declaredArity(call.fn) : undefined;
+  if (arity !== undefined && args.length > arity) {
     throw new ServerError(
       Code.INVALID_ARGUMENT,
-      `${call.object}.${call.method.name} takes ${call.fn.length} argument${call.fn.length === 1 ? "" : "s"}, got ${args.length}`,
+      `${call.object}.${call.method.name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}`,
       { field: "args" },
     );
   }

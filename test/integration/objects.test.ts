@@ -158,6 +158,16 @@ test("unknown, private and prototype names are refused with the list of methods"
     ),
     /calc.add takes 2 arguments, got 3/,
   );
+  // A parameter with a default counts: two arguments to greet(name, greeting = "hello") are fine.
+  const greeter = { greet: (name: string, greeting = "hello") => `${greeting}, ${name}` };
+  node.expose("greeter", greeter, { methods: ["greet"] });
+  const greet = conn.proxy<typeof greeter>("greeter");
+  assert.equal(await greet.greet("ada"), "hello, ada");
+  assert.equal(await greet.greet("ada", "hi"), "hi, ada");
+  await assert.rejects(
+    Promise.resolve((greet as unknown as { greet: (...a: unknown[]) => unknown }).greet("ada", "hi", "!")),
+    /greeter.greet takes 2 arguments, got 3/,
+  );
   await assert.rejects(
     conn.proxy<Calculator>().add(Symbol("x") as never, 1),
     /args\[0\]: symbols cannot be sent/,
