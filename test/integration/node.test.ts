@@ -43,17 +43,20 @@ function call<T>(fn: Unary, req: object, timeoutMs = 5000): Promise<T> {
 }
 
 test("Info describes the node, its slots and its objects", async () => {
+  const before = performance.now();
   const { node, target } = await startNode({ workers: 3 });
   const conn = connect(target);
   try {
     const info = await conn.node.info({});
+    const since = (performance.now() - before) / 1000;
     assert.equal(info.workers, 3);
     assert.equal(info.pid, process.pid);
     assert.equal(info.version, VERSION);
     assert.equal(info.protocol, 1);
     assert.ok(info.cores >= 1);
     assert.equal(info.inFlight, 0);
-    assert.ok(info.uptimeSeconds >= 0);
+    // Seconds since this node was made: more than none, less than since the test began making it.
+    assert.ok(info.uptimeSeconds > 0 && info.uptimeSeconds <= since, `${info.uptimeSeconds} s of ${since} s`);
     const objects = Object.fromEntries(info.objects.map((o) => [o.name, o.methods.map((m) => m.name)]));
     assert.deepEqual(objects, {
       PrimeChecker: ["IsPrime", "FindDivisor", "CheckMany"],
