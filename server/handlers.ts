@@ -21,7 +21,6 @@ const UNCHECKED = new Set(["/ferry.v1.Node/Info"]);
 /** Counts calls being served, for Node.Info, graceful shutdown and the node's limit. */
 export class InFlight {
   #count = 0;
-  #idle: (() => void)[] = [];
   /** Most calls the node serves at once; more are refused with RESOURCE_EXHAUSTED. */
   readonly limit: number;
 
@@ -48,12 +47,6 @@ export class InFlight {
 
   leave(): void {
     this.#count--;
-    if (this.#count === 0) for (const resolve of this.#idle.splice(0)) resolve();
-  }
-
-  /** Resolves when no call is in flight. */
-  idle(): Promise<void> {
-    return this.#count === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
   }
 }
 

@@ -1,5 +1,5 @@
 import { Code } from "./code.js";
-import { type MapValue, type ObjectRef, RefOwner, type Value } from "./gen/ferry/v1/value.js";
+import type { MapValue, ObjectRef, Value } from "./gen/ferry/v1/value.js";
 import { ServerError } from "./server-error.js";
 import { VALUE_LIMITS, type ValueLimits } from "./value-limits.js";
 
@@ -294,5 +294,3 @@ function decode(value: Value | undefined, depth: number, walk: Walk): unknown {
   }
   return out;
 }
-
-export { RefOwner };
