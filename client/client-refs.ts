@@ -1,6 +1,7 @@
 import { Code } from "../src/code.js";
 import type { Callback, CallbackResult } from "../src/gen/ferry/v1/objects.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
+import { forbiddenReason } from "../src/reserved-names.js";
 import { ServerError } from "../src/server-error.js";
 import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
 
@@ -12,9 +13,6 @@ interface Registered {
   users: number;
 }
 
-/** Members no callback object exposes, whatever it has. */
-const NEVER = new Set(["constructor", "__proto__", "then", "toString", "valueOf", "toJSON"]);
-
 /** Callable members of a local object passed as a callback: its own and its class's, not Object's. */
 function callableMethods(object: object): Set<string> {
   const names = new Set<string>();
@@ -24,7 +22,8 @@ function callableMethods(object: object): Set<string> {
     o = Object.getPrototypeOf(o) as object | null
   ) {
     for (const name of Object.getOwnPropertyNames(o)) {
-      if (NEVER.has(name) || name.startsWith("_")) continue;
+      // The names a node could never call either (src/reserved-names.ts).
+      if (forbiddenReason(name) !== undefined) continue;
       const descriptor = Object.getOwnPropertyDescriptor(o, name);
       if (typeof descriptor?.value === "function") names.add(name);
     }

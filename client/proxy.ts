@@ -1,5 +1,6 @@
 import { Code } from "../src/code.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
+import { isLookedUpName } from "../src/reserved-names.js";
 import { RemoteCall } from "./remote-call.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
 import type { ClientSession } from "./session.js";
@@ -59,9 +60,6 @@ const states = new WeakMap<object, ProxyState>();
 
 /** The control of a call refused before it started. */
 const NOTHING: CallControl = { cancel: () => {}, took: () => {} };
-
-/** Property names a proxy never turns into remote calls, so it is not mistaken for a promise or a thing with a prototype. */
-const NOT_METHODS = new Set(["then", "constructor", "__proto__", "toJSON", "valueOf", "inspect"]);
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
@@ -143,7 +141,9 @@ export function createProxy<T>(
       if (property === "toString" || property === Symbol.toPrimitive || property === INSPECT) {
         return () => `[Remote ${label}${state.released ? " (released)" : ""}]`;
       }
-      if (typeof property === "symbol" || NOT_METHODS.has(property)) return undefined;
+      // Never a remote call (src/reserved-names.ts): a proxy is not mistaken for a promise,
+      // a thing with a prototype or something to serialize.
+      if (typeof property === "symbol" || isLookedUpName(property)) return undefined;
       let stub = stubs.get(property);
       if (!stub) {
         stub = (...args: unknown[]) => new RemoteCall((sink) => start(property, args, sink));

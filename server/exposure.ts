@@ -1,4 +1,5 @@
 import { Code } from "../src/code.js";
+import { forbiddenReason } from "../src/reserved-names.js";
 import { ServerError } from "../src/server-error.js";
 
 /** Which instance of an exposed class serves a call (Pyro's instance modes). */
@@ -61,33 +62,6 @@ export interface ExposedMethod {
   idempotent: boolean;
   /** Calls worth running at once; 0: one per worker slot. */
   concurrency: number;
-}
-
-/** Names that can never be called, whatever a registration says. */
-const FORBIDDEN = new Set([
-  "constructor",
-  "__proto__",
-  "prototype",
-  "then",
-  "toString",
-  "toLocaleString",
-  "valueOf",
-  "hasOwnProperty",
-  "isPrototypeOf",
-  "propertyIsEnumerable",
-  "__defineGetter__",
-  "__defineSetter__",
-  "__lookupGetter__",
-  "__lookupSetter__",
-]);
-
-/** Why `name` cannot be exposed or called, or undefined when it can. */
-export function forbiddenReason(name: string): string | undefined {
-  if (typeof name !== "string" || name === "") return "method names are non-empty strings";
-  if (name.startsWith("_")) return `${name} starts with "_": private by convention`;
-  if (FORBIDDEN.has(name)) return `${name} is a member of every object, never callable`;
-  if (!/^[A-Za-z$][\w$]*$/.test(name)) return `${JSON.stringify(name)} is not a method name`;
-  return undefined;
 }
 
 const GENERATORS = new Set(["AsyncGeneratorFunction", "GeneratorFunction"]);

@@ -179,6 +179,14 @@ test("exposure refuses private names and constructor at registration", () => {
   assert.throws(() => node.expose("bad2", new Calculator(), { methods: ["constructor"] }), /never callable/);
   assert.throws(() => node.expose("bad3", new Calculator(), { methods: [] }), /list the callable methods/);
   assert.throws(() => node.expose("calc", new Calculator(), { methods: ["add"] }), /already exposed/);
+  // One list of reserved names: what the proxy answers locally, the node refuses to expose.
+  for (const name of ["inspect", "toJSON", "then", "valueOf"]) {
+    assert.throws(
+      () => node.expose(`reserved_${name}`, { [name]: () => 1 }, { methods: [name] }),
+      new RegExp(`${name} is a member of every object`),
+    );
+    assert.equal((conn.proxy("calc") as unknown as Record<string, unknown>)[name], undefined, name);
+  }
 });
 
 test("an abort reaches the method through its signal; deadlines too", async () => {
