@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { connect, type NodeConnection } from "../client/connect.js";
 import { connectByName } from "../client/naming.js";
+import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { loadContract, SERVICES, type ServiceDefinition } from "../src/contract.js";
 import { looksLikeJson, parseJsonExact } from "../src/exact-json.js";
 import { messageToJson } from "../src/message-json.js";
@@ -10,8 +11,8 @@ import { parseMs, plain, printJson, readStdin, reportFailure, UsageError } from 
 import { type ResolvedMethod, resolveMethod } from "./resolve-method.js";
 import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
-/** `--timeout`'s default, in milliseconds. */
-const DEFAULT_CALL_TIMEOUT = "30000";
+/** `--timeout`'s default, in milliseconds: every ferry call's. */
+const DEFAULT_CALL_TIMEOUT = String(DEFAULT_TIMEOUT_MS);
 
 interface CallFlags extends SecurityFlags {
   timeout?: string;

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createPool, type Pool } from "../client/pool.js";
+import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { parseTags } from "../src/node-record.js";
 import { parseMs, UsageError } from "./output.js";
 import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
@@ -25,7 +26,7 @@ export function poolOptions(command: Command): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
-    .option("--timeout <ms>", "deadline of each item in milliseconds", "30000")
+    .option("--timeout <ms>", "deadline of each item in milliseconds", String(DEFAULT_TIMEOUT_MS))
     .option("--json", "print JSON lines for scripts instead of tables")
     .option("--no-progress", "no progress bar on stderr (it shows only on a terminal anyway)");
 }
@@ -48,7 +49,7 @@ export function poolFrom(flags: PoolFlags): Pool {
     nodes,
     ...(registry ? { registry } : {}),
     ...(where ? { where } : {}),
-    timeoutMs: parseMs(flags.timeout ?? "30000", "--timeout"),
+    timeoutMs: parseMs(flags.timeout ?? String(DEFAULT_TIMEOUT_MS), "--timeout"),
     ...securityFrom(flags),
   });
 }

@@ -1,4 +1,5 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
+import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { Code } from "../src/code.js";
 import {
   type DescribeRequest,
@@ -25,13 +26,10 @@ import { ServerSession } from "./session.js";
 import type { SessionLimits } from "./session-limits.js";
 import { workerArgRefs } from "./workers/worker-objects.js";
 
-/** Deadline of calls on exposed objects that arrive without one. */
-export const DEFAULT_OBJECT_TIMEOUT_MS = 30_000;
-
 function deadlineOf(call: { getDeadline(): Date | number }): number {
   const d = call.getDeadline();
   const ms = d instanceof Date ? d.getTime() : d;
-  return Number.isFinite(ms) ? ms : Date.now() + DEFAULT_OBJECT_TIMEOUT_MS;
+  return Number.isFinite(ms) ? ms : Date.now() + DEFAULT_TIMEOUT_MS;
 }
 
 /** gRPC handlers of ferry.v1.Objects over a node's object host; `sessions` tracks the live ones. */

@@ -1,3 +1,5 @@
+import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
+
 /** Limits of one client session. */
 export interface SessionLimits {
   /** Calls running at once in one session; past it a call fails with RESOURCE_EXHAUSTED. */
@@ -13,7 +15,7 @@ export interface SessionLimits {
 /** Default session limits. */
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   maxCallsInFlight: 10_000,
-  defaultTimeoutMs: 30_000,
+  defaultTimeoutMs: DEFAULT_TIMEOUT_MS,
   maxTimeoutMs: 3_600_000,
   maxObjects: 100_000,
 };
