@@ -57,6 +57,8 @@ export class SessionCalls {
       () => cancellation.abort(new ServerError(Code.DEADLINE_EXCEEDED, "deadline exceeded")),
       timeoutMs,
     );
+    // Checked before it counts, by the same rule as a unary call's (InFlight.refusal).
+    const refusal = this.#refusal();
     this.#running.set(id, cancellation);
     this.#ctx.inFlight.enter();
     const done = () => {
@@ -73,7 +75,7 @@ export class SessionCalls {
       sessionId: this.#sessionId,
       peer: this.peer,
     };
-    return { cancellation, context, done, refusal: this.#refusal() };
+    return { cancellation, context, done, refusal };
   }
 
   /** Cancels call `id`, if it runs. */
@@ -89,18 +91,12 @@ export class SessionCalls {
 
   #refusal(): ServerError | undefined {
     if (this.draining) return new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
-    if (this.#running.size > this.#limits.maxCallsInFlight) {
+    if (this.#running.size >= this.#limits.maxCallsInFlight) {
       return new ServerError(
         Code.RESOURCE_EXHAUSTED,
         `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
       );
     }
-    if (this.#ctx.inFlight.count > this.#ctx.inFlight.limit) {
-      return new ServerError(
-        Code.RESOURCE_EXHAUSTED,
-        `node has ${this.#ctx.inFlight.limit} calls running, its limit (maxCallsInFlight); retry later or on another node`,
-      );
-    }
-    return undefined;
+    return this.#ctx.inFlight.refusal();
   }
 }
