@@ -106,8 +106,13 @@ function scalar(value: unknown, limits: ValueLimits): Value {
       if (value >= 0n && value < UINT64_LIMIT) return { uint64Value: value };
       throw new Refusal(`bigint ${value} does not fit in 64 bits`);
     case "string":
-      if (value.length > limits.maxBytes)
-        throw new Refusal(`string longer than maxBytes (${limits.maxBytes})`);
+      // In UTF-8 bytes, as it travels; a string of n UTF-16 units is at most 3n bytes,
+      // so only a long one is measured.
+      if (value.length * 3 > limits.maxBytes && Buffer.byteLength(value, "utf8") > limits.maxBytes) {
+        throw new Refusal(
+          `string of ${Buffer.byteLength(value, "utf8")} bytes (UTF-8) is longer than maxBytes (${limits.maxBytes})`,
+        );
+      }
       return { stringValue: value };
     case "symbol":
       throw new Refusal("symbols cannot be sent");

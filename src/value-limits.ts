@@ -16,7 +16,7 @@ export const VALUE_LIMITS = {
   maxDepth: 30,
   /** Lists' items and maps' entries in one value, all levels together: bounds the work of one decode. */
   maxItems: 1_000_000,
-  /** Length of one string or bytes value, in bytes (the message size limit also applies). */
+  /** Size of one string (in UTF-8 bytes, as it travels) or bytes value (the message size limit also applies). */
   maxBytes: 4 * 1024 * 1024,
   /** Arguments of one call. */
   maxArgs: 256,
