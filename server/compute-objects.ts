@@ -100,14 +100,13 @@ async function* toAsync<T>(items: T[]): AsyncGenerator<T> {
   yield* items;
 }
 
-/** Exposes PrimeChecker, PiEstimator, Fetcher and Node on `host`. */
+/** Exposes PrimeChecker, PiEstimator and Fetcher on `host`. */
 export function exposeComputeObjects(
   host: ObjectHost,
   pool: WorkerPool,
   maxSamples: bigint,
   fetchLimits: FetcherLimits,
   agent: Agent,
-  info: () => InfoResponse,
 ): void {
   host.expose("PrimeChecker", new PrimeCheckerObject(pool), {
     methods: ["isPrime", "findDivisor", "checkMany"],
@@ -123,5 +122,9 @@ export function exposeComputeObjects(
     idempotent: ["fetch"],
     concurrency: { fetch: fetchLimits.maxConcurrency },
   });
+}
+
+/** Exposes Node (its `info`) on `host`: every node has it. */
+export function exposeNodeObject(host: ObjectHost, info: () => InfoResponse): void {
   host.expose("Node", new NodeObject(info), { methods: ["info"], idempotent: ["info"] });
 }

@@ -9,7 +9,7 @@ import { LOCAL_BUILD } from "../src/build-identity.js";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
 import { framesOr } from "../src/frames.js";
 import type { NodeRecord } from "../src/node-record.js";
-import { exposeComputeObjects } from "./compute-objects.js";
+import { exposeComputeObjects, exposeNodeObject } from "./compute-objects.js";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -43,6 +43,15 @@ import { TokenCheck } from "./token-check.js";
 import { WorkerObjects } from "./workers/worker-objects.js";
 import { WorkerPool } from "./workers/worker-pool.js";
 
+/** Every typed service of the contract. */
+const SERVICE_NAMES = Object.keys(SERVICES);
+
+/** What a node serves without its compute objects: Node.Info and users' objects. */
+const NODE_SERVICES = ["Node", "Objects"];
+
+/** The protos of the compute objects, left out of reflection when the node does not serve them. */
+const COMPUTE_PROTOS = ["ferry/v1/prime.proto", "ferry/v1/pi.proto", "ferry/v1/fetch.proto"];
+
 /** A ferry node: PrimeChecker, PiEstimator, Fetcher and Node over gRPC, with health and reflection. */
 export class FerryNode {
   readonly #options: NodeOptions;
@@ -50,7 +59,7 @@ export class FerryNode {
   readonly #pool: WorkerPool;
   readonly #health: HealthImplementation;
   readonly #ctx: HandlerContext;
-  readonly #fetchAgent: Agent;
+  readonly #fetchAgent: Agent | undefined;
   readonly #host: ObjectHost;
   /** Worker-thread imports of exposed modules (each its failure, if any): listen() waits for them. */
   #loading: Promise<Error | undefined>[] = [];
@@ -100,15 +109,19 @@ export class FerryNode {
       ...(this.#tokenCheck ? { interceptors: [this.#tokenCheck.interceptor] } : {}),
     });
     const ctx = this.#ctx;
-    const fetchLimits = { ...DEFAULT_FETCHER_LIMITS, ...options.fetch };
-    this.#server.addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
-    this.#server.addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, maxSamples));
-    this.#fetchAgent = createFetchAgent(new AddressGuard(options.fetchAllow));
-    this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
-    this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt));
-    exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent, () =>
-      nodeInfo(ctx, this.#pool, startedAt),
-    );
+    // The compute objects every `ferry node` ships; a library node may host only its own.
+    const compute = options.computeObjects !== false;
+    const services = compute ? SERVICE_NAMES : NODE_SERVICES;
+    if (compute) {
+      const fetchLimits = { ...DEFAULT_FETCHER_LIMITS, ...options.fetch };
+      this.#server.addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
+      this.#server.addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, maxSamples));
+      this.#fetchAgent = createFetchAgent(new AddressGuard(options.fetchAllow));
+      this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
+      exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
+    }
+    this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
+    exposeNodeObject(this.#host, () => nodeInfo(ctx, this.#pool, startedAt, services));
     const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
     // Session responses go out as frames packed by size (src/frames.ts), written as they are.
     const objects = {
@@ -121,10 +134,11 @@ export class FerryNode {
     this.#server.addService(objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
 
     const status: Record<string, "SERVING"> = { "": "SERVING" };
-    for (const name of Object.keys(SERVICES)) status[`ferry.v1.${name}`] = "SERVING";
+    for (const name of services) status[`ferry.v1.${name}`] = "SERVING";
     this.#health = new HealthImplementation(status);
     this.#health.addToServer(this.#server);
-    const described = loadSync([...PROTO_FILES, healthProtoPath], {
+    const protos = compute ? PROTO_FILES : PROTO_FILES.filter((f) => !COMPUTE_PROTOS.includes(f));
+    const described = loadSync([...protos, healthProtoPath], {
       includeDirs: [PROTO_DIR, dirname(healthProtoPath)],
     });
     new ReflectionService(described).addToServer(this.#server);
@@ -296,7 +310,7 @@ export class FerryNode {
       const outcome = await Promise.race([drained, expired]);
       clearTimeout(timer);
       if (outcome === "expired") this.#server.forceShutdown();
-      await Promise.all([this.#pool.destroy(), this.#fetchAgent.destroy()]);
+      await Promise.all([this.#pool.destroy(), this.#fetchAgent?.destroy()]);
     })();
     return this.#closing;
   }

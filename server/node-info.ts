@@ -6,11 +6,11 @@ import { PROTOCOL_VERSION, VERSION } from "../src/version.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { WorkerPool } from "./workers/worker-pool.js";
 
-/** The objects a node hosts, with their methods, as Node.Info lists them. */
-export function describeObjects(): ObjectInfo[] {
+/** The typed services a node serves (of `services`), with their methods, as Node.Info lists them. */
+export function describeObjects(services: readonly string[]): ObjectInfo[] {
   // Objects is the generic door to every object, not an object itself.
   return Object.entries(SERVICES)
-    .filter(([name]) => name !== "Objects")
+    .filter(([name]) => name !== "Objects" && services.includes(name))
     .map(([name, definition]) => ({
       name,
       service: `ferry.v1.${name}`,
@@ -23,7 +23,12 @@ export function describeObjects(): ObjectInfo[] {
 }
 
 /** What Node.Info answers, read at the time of the call. */
-export function nodeInfo(ctx: HandlerContext, pool: WorkerPool, startedAt: number): InfoResponse {
+export function nodeInfo(
+  ctx: HandlerContext,
+  pool: WorkerPool,
+  startedAt: number,
+  services: readonly string[],
+): InfoResponse {
   return {
     hostname: hostname(),
     pid: process.pid,
@@ -31,7 +36,7 @@ export function nodeInfo(ctx: HandlerContext, pool: WorkerPool, startedAt: numbe
     protocol: PROTOCOL_VERSION,
     cores: availableParallelism(),
     workers: pool.size,
-    objects: describeObjects(),
+    objects: describeObjects(services),
     inFlight: ctx.inFlight.count,
     uptimeSeconds: (performance.now() - startedAt) / 1000,
     runtime: `node ${process.version}`,
@@ -43,11 +48,16 @@ export function nodeInfo(ctx: HandlerContext, pool: WorkerPool, startedAt: numbe
 }
 
 /** gRPC handlers of ferry.v1.Node. */
-export function nodeServer(ctx: HandlerContext, pool: WorkerPool, startedAt: number): NodeServer {
+export function nodeServer(
+  ctx: HandlerContext,
+  pool: WorkerPool,
+  startedAt: number,
+  services: readonly string[],
+): NodeServer {
   return {
     // Info itself is in flight while it answers; callers want the others.
     info: unary(ctx, "/ferry.v1.Node/Info", async () => {
-      const info = nodeInfo(ctx, pool, startedAt);
+      const info = nodeInfo(ctx, pool, startedAt, services);
       return { ...info, inFlight: info.inFlight - 1 };
     }),
   };

@@ -10,6 +10,12 @@ export interface NodeOptions extends WorkerPoolOptions {
   host?: string;
   /** Port to bind; 0 picks a free one (listen() returns it). Default 50051. */
   port?: number;
+  /**
+   * Serve the compute objects PrimeChecker, PiEstimator and Fetcher (with its
+   * address guard), as every `ferry node` does. Default true; false makes a
+   * node that hosts only what it is given (and Node.Info).
+   */
+  computeObjects?: boolean;
   /** Most samples one PiEstimator call may ask for. Default {@link DEFAULT_MAX_SAMPLES}. */
   maxSamples?: bigint;
   /** Fetcher limits; unset ones keep their defaults. */

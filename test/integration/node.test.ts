@@ -265,3 +265,37 @@ test("shutdown lets an in-flight call finish, then leaves no open handles", asyn
   }
   assert.deepEqual(extra(), [], `open after shutdown, beyond the baseline ${baseline.join(", ")}`);
 });
+
+test("a node made with computeObjects: false hosts only what it is given, and Node", async () => {
+  const { node, target } = await startNode({ workers: 1, computeObjects: false });
+  node.expose("calc", { add: (a: number, b: number) => a + b }, { methods: ["add"] });
+  const conn = connect(target);
+  const health = healthClient(target);
+  try {
+    const info = await conn.node.info({});
+    assert.deepEqual(
+      info.objects.map((o) => o.name),
+      ["Node"],
+    );
+    assert.equal(await conn.proxy<{ add(a: number, b: number): number }>("calc").add(2, 3), 5);
+    await assert.rejects(
+      conn.primes.isPrime({ n: 7n }),
+      (err: RemoteError) => err.code === Code.UNIMPLEMENTED,
+    );
+    await assert.rejects(
+      conn.proxy<{ isPrime(r: object): unknown }>("PrimeChecker").isPrime({ n: 7n }),
+      (err: RemoteError) =>
+        err.code === Code.NOT_FOUND && /objects: Node, calc|objects: calc, Node/.test(err.details),
+    );
+    const served = await call<{ status: string }>(health.check.bind(health), { service: "ferry.v1.Node" });
+    assert.equal(served.status, "SERVING");
+    await assert.rejects(
+      call(health.check.bind(health), { service: "ferry.v1.PrimeChecker" }),
+      (err: ServiceError) => err.code === Code.NOT_FOUND,
+    );
+  } finally {
+    health.close();
+    conn.close();
+    await node.shutdown();
+  }
+});
