@@ -1,10 +1,12 @@
 import type { Client, Metadata } from "@grpc/grpc-js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
+import { Code } from "../src/code.js";
 import { SERVICES, type ServiceDefinition } from "../src/contract.js";
 import { acquireChannel } from "./channel.js";
 import { ClientRefs } from "./client-refs.js";
 import { createProxy, type Remote, refOfProxy } from "./proxy.js";
 import { RemoteCall } from "./remote-call.js";
+import { RemoteError } from "./remote-error.js";
 import { clientSecurity, type SecurityOptions } from "./security.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
 import { ClientSession } from "./session.js";
@@ -65,7 +67,7 @@ export class NodeConnection implements AsyncDisposable {
    * ```
    */
   service<S extends ServiceDefinition>(definition: S): ServiceClient<S> {
-    if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
+    if (this.#closed) throw new RemoteError(Code.CANCELLED, `connection to ${this.target} is closed`);
     let stub = this.#services.get(definition) as ServiceClient<S> | undefined;
     if (!stub) {
       stub = createServiceClient(definition, {
@@ -93,7 +95,7 @@ export class NodeConnection implements AsyncDisposable {
     name: string | undefined = this.#object,
     options: { timeoutMs?: number; signal?: AbortSignal; streamWindow?: number } = {},
   ): Remote<T> {
-    if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
+    if (this.#closed) throw new RemoteError(Code.CANCELLED, `connection to ${this.target} is closed`);
     if (!name) throw new TypeError("proxy() needs an object name, or a ferry://host:port/object target");
     this.#session ??= this.#openSession();
     return createProxy<T>(
@@ -123,7 +125,7 @@ export class NodeConnection implements AsyncDisposable {
     args: unknown[] = [],
     options: { timeoutMs?: number; signal?: AbortSignal; streamWindow?: number } = {},
   ): RemoteCall<T> {
-    if (this.#closed) throw new Error(`connection to ${this.target} is closed`);
+    if (this.#closed) throw new RemoteError(Code.CANCELLED, `connection to ${this.target} is closed`);
     this.#session ??= this.#openSession();
     const session = this.#session;
     const callOptions = {

@@ -4,7 +4,11 @@ import type { RemoteError } from "./remote-error.js";
 export interface MapOptions {
   /** Deadline of each item, in milliseconds. Default: the pool's. */
   timeoutMs?: number;
-  /** Aborting it cancels every call in flight, on every node, and ends the map with an AbortError. */
+  /**
+   * Aborting it cancels every call in flight, on every node, and ends the map
+   * with a RemoteError: CANCELLED (DEADLINE_EXCEEDED for `AbortSignal.timeout`),
+   * the signal's reason as its cause.
+   */
   signal?: AbortSignal;
   /** Items per call; default automatic (1 for heavy items, up to 2048 for tiny ones). */
   chunkSize?: number;

@@ -5,7 +5,7 @@ import { MapInput } from "./map-input.js";
 import type { Completion, MapOptions } from "./map-options.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
-import { RemoteError, toRemoteError } from "./remote-error.js";
+import { abortedBy, RemoteError, toRemoteError } from "./remote-error.js";
 import type { BatchOutcome } from "./session-call.js";
 
 /** What a run needs from its pool. */
@@ -688,12 +688,7 @@ export class MapRun {
   }
 
   #abort(): void {
-    const reason = this.#options.signal?.reason;
-    this.#fail(
-      reason instanceof Error && (reason.name === "AbortError" || reason.name === "TimeoutError")
-        ? reason
-        : new DOMException("the map was aborted", "AbortError"),
-    );
+    this.#fail(abortedBy(this.#options.signal, "the map"));
   }
 
   #fail(err: unknown): void {

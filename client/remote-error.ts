@@ -59,6 +59,20 @@ export class RemoteError extends Error {
   }
 }
 
+/**
+ * What a call or a map ends with when its signal aborts, by the rule every
+ * ferry failure follows (a RemoteError): CANCELLED, or DEADLINE_EXCEEDED for
+ * a signal that timed out (`AbortSignal.timeout`), with the signal's reason
+ * as the cause.
+ */
+export function abortedBy(signal: AbortSignal | undefined, what: string): RemoteError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === "TimeoutError") {
+    return new RemoteError(Code.DEADLINE_EXCEEDED, `${what}'s signal timed out`, { cause: reason });
+  }
+  return new RemoteError(Code.CANCELLED, `${what} was aborted by its signal`, { cause: reason });
+}
+
 function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === "number" && "details" in err;
 }
@@ -66,9 +80,7 @@ function isServiceError(err: unknown): err is ServiceError {
 /** Wraps whatever a call failed with into a RemoteError (never a bare grpc-js error). */
 export function toRemoteError(err: unknown, signal?: AbortSignal): RemoteError {
   if (err instanceof RemoteError) return err;
-  if (signal?.aborted) {
-    return new RemoteError(Code.CANCELLED, "call was aborted by its signal", { cause: signal.reason });
-  }
+  if (signal?.aborted) return abortedBy(signal, "the call");
   if (err instanceof ServerError) {
     return new RemoteError(err.code, err.message, { field: err.field, cause: err });
   }

@@ -283,3 +283,33 @@ test("a broken session fails pending calls with UNAVAILABLE; the next call recon
     await restarted?.shutdown();
   }
 });
+
+test("every way a call ends early is a RemoteError: its signal aborted, timed out, or its connection closed", async () => {
+  const own = connect(target);
+  const calc = own.proxy<Calculator>("calc");
+  const reason = new Error("no longer needed");
+  await assert.rejects(withOptions(calc, { signal: AbortSignal.abort(reason) }).add(1, 2), (err: unknown) => {
+    assert.ok(err instanceof RemoteError);
+    assert.equal(err.code, Code.CANCELLED);
+    assert.equal(err.cause, reason);
+    return true;
+  });
+  await assert.rejects(
+    own.primes.isPrime({ n: 7n }, { signal: AbortSignal.abort(reason) }),
+    (err: unknown) => err instanceof RemoteError && err.code === Code.CANCELLED && err.cause === reason,
+  );
+  await assert.rejects(
+    withOptions(calc, { signal: AbortSignal.timeout(1) }).wait(),
+    (err: unknown) => err instanceof RemoteError && err.code === Code.DEADLINE_EXCEEDED,
+  );
+  own.close();
+  await assert.rejects(
+    calc.add(1, 2),
+    (err: unknown) => err instanceof RemoteError && err.code === Code.CANCELLED,
+  );
+  assert.throws(
+    () => own.proxy("calc"),
+    (err: unknown) =>
+      err instanceof RemoteError && err.code === Code.CANCELLED && /is closed/.test(err.details),
+  );
+});

@@ -293,7 +293,7 @@ describe("a pool over two nodes", () => {
     assert.throws(() => createPool([a.target, `ferry://${a.target}`]), /listed twice/);
   });
 
-  test("aborting cancels every call in flight on the nodes and ends with an AbortError", async () => {
+  test("aborting cancels every call in flight on the nodes and ends with CANCELLED, the reason as cause", async () => {
     const controller = new AbortController();
     const heldBefore = a.work.held + b.work.held;
     const cancelledBefore = a.work.cancelled + b.work.cancelled;
@@ -310,9 +310,21 @@ describe("a pool over two nodes", () => {
     // Each node takes two calls (its one slot plus one queued), so all four run at once.
     const run = pool.map("work.hold", [1, 2, 3, 4], { signal: controller.signal, chunkSize: 1 });
     await allHeld.promise;
-    controller.abort();
-    await assert.rejects(run, (err: Error) => err.name === "AbortError");
+    const reason = new Error("the user changed their mind");
+    controller.abort(reason);
+    await assert.rejects(run, (err: unknown) => {
+      assert.ok(err instanceof RemoteError, String(err));
+      assert.equal(err.code, Code.CANCELLED);
+      assert.match(err.details, /the map was aborted by its signal/);
+      assert.equal(err.cause, reason);
+      return true;
+    });
     await allCancelled.promise;
+    // A signal that times out is a deadline, as fetch's TimeoutError is.
+    await assert.rejects(
+      pool.map("work.hold", [1], { signal: AbortSignal.timeout(50), chunkSize: 1 }),
+      (err: unknown) => err instanceof RemoteError && err.code === Code.DEADLINE_EXCEEDED,
+    );
   });
 });
 
