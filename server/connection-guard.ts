@@ -31,8 +31,11 @@ export interface ConnectionLimits {
  * connections held at once.
  *
  * grpc-js has none of these options and no public hook on its HTTP/2
- * sessions, so the guard reaches its HTTP/2 servers through grpc-js's
- * `http2Servers` map. Returns false when that map is not there (another
+ * sessions (its server-side connection management stops at
+ * `grpc.max_connection_idle_ms` and `grpc.max_connection_age_ms`; see
+ * https://github.com/grpc/grpc-node/issues/2081), so the guard reaches its
+ * HTTP/2 servers through grpc-js's private `http2Servers` map;
+ * test/unit/grpc-internals.test.ts fails by name if an upgrade moves it. Returns false when that map is not there (another
  * grpc-js), after which the node runs without the guard; the caller logs it.
  */
 export function guardConnections(server: Server, limits: ConnectionLimits): boolean {
