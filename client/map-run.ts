@@ -1,5 +1,6 @@
 import { Code } from "../src/code.js";
 import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
+import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
 import { MapInput } from "./map-input.js";
 import type { Completion, MapOptions } from "./map-options.js";
@@ -517,30 +518,39 @@ export class MapRun {
   #chunkFailed(chunk: Chunk, error: RemoteError): void {
     if (!this.#close(chunk) || this.#ended) return;
     const member = chunk.member;
-    if (member.state !== "up" || error.code === Code.UNAVAILABLE) {
-      // The node failed (or was taken out for hanging): its items go elsewhere.
-      member.failures++;
-      member.markDown(error);
-      const why = member.error ?? error;
-      this.#requeue(chunk, new RemoteError(Code.UNAVAILABLE, why.details, { cause: why }), true);
-    } else if (error.code === Code.RESOURCE_EXHAUSTED && chunk.jobs.length === 1 && !chunk.jobs[0]?.solo) {
-      // Overloaded: back off from this node for a moment, try elsewhere.
-      this.#paused.set(member, performance.now() + BACKOFF_MS);
-      this.#requeue(chunk, error, true);
-    } else if (error.code === Code.NOT_FOUND || error.code === Code.UNIMPLEMENTED) {
-      this.#describe.set(member, new RemoteError(error.code, `${member.target}: ${error.details}`));
-      this.#requeue(chunk, error, false);
-    } else if (error.code !== Code.DEADLINE_EXCEEDED && chunk.jobs.length > 1) {
-      // Something in the chunk was refused as a whole: send each item alone, so only the culprit fails.
-      for (const job of chunk.jobs) job.solo = true;
-      this.#requeue(chunk, error, false);
-    } else {
-      for (const job of chunk.jobs) {
-        if (!job.done && job.live === 0) {
-          member.failures++;
-          this.#complete(job, member.target, { ok: false, error });
-        }
+    const action = decideChunkFailure({
+      code: error.code,
+      nodeUp: member.state === "up",
+      items: chunk.jobs.length,
+      solo: chunk.jobs[0]?.solo === true,
+    });
+    switch (action) {
+      case "node down": {
+        member.failures++;
+        member.markDown(error);
+        const why = member.error ?? error;
+        this.#requeue(chunk, new RemoteError(Code.UNAVAILABLE, why.details, { cause: why }), true);
+        break;
       }
+      case "back off":
+        this.#paused.set(member, performance.now() + BACKOFF_MS);
+        this.#requeue(chunk, error, true);
+        break;
+      case "not here":
+        this.#describe.set(member, new RemoteError(error.code, `${member.target}: ${error.details}`));
+        this.#requeue(chunk, error, false);
+        break;
+      case "one by one":
+        for (const job of chunk.jobs) job.solo = true;
+        this.#requeue(chunk, error, false);
+        break;
+      case "fail items":
+        for (const job of chunk.jobs) {
+          if (!job.done && job.live === 0) {
+            member.failures++;
+            this.#complete(job, member.target, { ok: false, error });
+          }
+        }
     }
     this.#pump();
   }
