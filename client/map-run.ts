@@ -503,10 +503,10 @@ export class MapRun {
           this.#complete(job, member.target, { ok: false, error: toRemoteError(err) });
           continue;
         }
-        member.items++;
+        member.answered();
         this.#complete(job, member.target, { ok: true, value });
       } else {
-        member.failures++;
+        member.failed();
         this.#complete(job, member.target, { ok: false, error: outcome.error });
       }
     }
@@ -526,7 +526,7 @@ export class MapRun {
     });
     switch (action) {
       case "node down": {
-        member.failures++;
+        member.failed();
         member.markDown(error);
         const why = member.error ?? error;
         this.#requeue(chunk, new RemoteError(Code.UNAVAILABLE, why.details, { cause: why }), true);
@@ -547,7 +547,7 @@ export class MapRun {
       case "fail items":
         for (const job of chunk.jobs) {
           if (!job.done && job.live === 0) {
-            member.failures++;
+            member.failed();
             this.#complete(job, member.target, { ok: false, error });
           }
         }

@@ -80,8 +80,8 @@ export class PoolMember {
   readonly connected: Promise<void>;
   #busySince = 0;
   #busyMs = 0;
-  items = 0;
-  failures = 0;
+  #items = 0;
+  #failures = 0;
 
   /** `onChange` runs whenever the node comes up or goes down. */
   constructor(target: string, timeoutMs: number, onChange: () => void, security: Security = INSECURE) {
@@ -196,15 +196,26 @@ export class PoolMember {
     this.close();
   }
 
+  /** An item this node answered. */
+  answered(): void {
+    this.#items++;
+  }
+
+  /** An item that failed on this node, or a call lost when it failed. */
+  failed(): void {
+    this.#failures++;
+  }
+
+  /** What `pool.stats()` reports of this node. */
   stats(): NodeStats {
     const busy = this.inFlight > 0 ? performance.now() - this.#busySince : 0;
     return {
       target: this.target,
       state: this.#state,
       slots: this.#slots,
-      items: this.items,
+      items: this.#items,
       busyMs: this.#busyMs + busy,
-      failures: this.failures,
+      failures: this.#failures,
       ...(this.#error && this.#state !== "up" ? { error: this.#error } : {}),
     };
   }
