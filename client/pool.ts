@@ -304,15 +304,9 @@ export class Pool implements AsyncDisposable {
     options: MapOptions = {},
   ): AsyncGenerator<Completion> {
     const run = this.#run(poolMethod(method), items, { ...options, errors: "return" });
-    try {
-      for (;;) {
-        const batch = await run.take();
-        if (!batch) return;
-        for (const completion of batch) yield completion;
-        run.consumed(batch.length);
-      }
-    } finally {
-      run.stop();
+    for await (const batch of batchesOf(run)) {
+      for (const completion of batch) yield completion;
+      run.consumed(batch.length);
     }
   }
 
@@ -369,22 +363,17 @@ export class Pool implements AsyncDisposable {
     const run = this.#run(method, items, options);
     const throwing = (options.errors ?? "throw") === "throw";
     const results: unknown[] = [];
-    try {
-      for (;;) {
-        const batch = await run.take();
-        if (!batch) return results;
-        for (const c of batch) {
-          if (!c.ok && throwing) throw c.error;
-          // Completions arrive out of order; writing far past the end would turn
-          // `results` into a slow dictionary-mode array, so fill up to the index first.
-          while (results.length < c.index) results.push(undefined);
-          results[c.index] = c.ok ? c.value : c.error;
-        }
-        run.consumed(batch.length);
+    for await (const batch of batchesOf(run)) {
+      for (const c of batch) {
+        if (!c.ok && throwing) throw c.error;
+        // Completions arrive out of order; writing far past the end would turn
+        // `results` into a slow dictionary-mode array, so fill up to the index first.
+        while (results.length < c.index) results.push(undefined);
+        results[c.index] = c.ok ? c.value : c.error;
       }
-    } finally {
-      run.stop();
+      run.consumed(batch.length);
     }
+    return results;
   }
 
   /** Results in input order; a bad argument surfaces at the first `next()`, like a rejected map. */
@@ -393,42 +382,30 @@ export class Pool implements AsyncDisposable {
     const throwing = (options.errors ?? "throw") === "throw";
     const held = new Map<number, Completion>();
     let next = 0;
-    try {
-      for (;;) {
-        const batch = await run.take();
-        if (!batch) return;
-        for (const c of batch) {
-          if (!c.ok && throwing) throw c.error;
-          held.set(c.index, c);
-        }
-        let yielded = 0;
-        for (let c = held.get(next); c !== undefined; c = held.get(next)) {
-          held.delete(next++);
-          yielded++;
-          yield c.ok ? c.value : c.error;
-        }
-        run.consumed(yielded);
+    for await (const batch of batchesOf(run)) {
+      for (const c of batch) {
+        if (!c.ok && throwing) throw c.error;
+        held.set(c.index, c);
       }
-    } finally {
-      run.stop();
+      let yielded = 0;
+      for (let c = held.get(next); c !== undefined; c = held.get(next)) {
+        held.delete(next++);
+        yielded++;
+        yield c.ok ? c.value : c.error;
+      }
+      run.consumed(yielded);
     }
   }
 
   async *#unordered(start: () => MapRun, options: MapOptions): AsyncGenerator<unknown> {
     const run = start();
     const throwing = (options.errors ?? "throw") === "throw";
-    try {
-      for (;;) {
-        const batch = await run.take();
-        if (!batch) return;
-        for (const c of batch) {
-          if (!c.ok && throwing) throw c.error;
-          yield c.ok ? c.value : c.error;
-        }
-        run.consumed(batch.length);
+    for await (const batch of batchesOf(run)) {
+      for (const c of batch) {
+        if (!c.ok && throwing) throw c.error;
+        yield c.ok ? c.value : c.error;
       }
-    } finally {
-      run.stop();
+      run.consumed(batch.length);
     }
   }
 
@@ -453,4 +430,17 @@ export class Pool implements AsyncDisposable {
  */
 export function createPool(nodes: readonly string[] | PoolOptions): Pool {
   return new Pool(Array.isArray(nodes) ? { nodes } : (nodes as PoolOptions));
+}
+
+/**
+ * The batches of completions a run delivers, until it ends. Leaving the loop
+ * (a throw, a break, the consumer's return) stops the run: its calls in
+ * flight are cancelled on their nodes.
+ */
+async function* batchesOf(run: MapRun): AsyncGenerator<Completion[]> {
+  try {
+    for (let batch = await run.take(); batch; batch = await run.take()) yield batch;
+  } finally {
+    run.stop();
+  }
 }
