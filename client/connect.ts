@@ -9,14 +9,17 @@ import { RemoteCall } from "./remote-call.js";
 import { RemoteError } from "./remote-error.js";
 import { clientSecurity, type SecurityOptions } from "./security.js";
 import { createServiceClient, type ServiceClient } from "./service-client.js";
-import { ClientSession } from "./session.js";
+import { ClientSession, DEFAULT_MAX_MESSAGE_BYTES } from "./session.js";
 import { parseObjectUri } from "./target.js";
 
 /** Options of {@link connect}. */
 export interface ConnectOptions extends SecurityOptions {
   /** Deadline of calls that give no `timeoutMs`. Default {@link DEFAULT_TIMEOUT_MS}. */
   defaultTimeoutMs?: number;
-  /** Largest message accepted from the node, in bytes. Default 4 MiB. */
+  /**
+   * Largest message accepted from the node, and the largest call a session
+   * sends (a bigger one fails alone), in bytes. Default 4 MiB, a node's own.
+   */
   maxMessageBytes?: number;
 }
 
@@ -35,6 +38,7 @@ export class NodeConnection implements AsyncDisposable {
   readonly #metadata: () => Metadata;
   #session: ClientSession | undefined;
   #closed = false;
+  readonly #maxMessageBytes: number;
 
   constructor(target: string, options: ConnectOptions = {}) {
     const { target: address, object } = parseObjectUri(target);
@@ -44,6 +48,7 @@ export class NodeConnection implements AsyncDisposable {
     if (!(this.#defaultTimeoutMs > 0)) {
       throw new RangeError(`defaultTimeoutMs must be a positive number, got ${options.defaultTimeoutMs}`);
     }
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const channelOptions =
       options.maxMessageBytes === undefined
         ? {}
@@ -137,7 +142,13 @@ export class NodeConnection implements AsyncDisposable {
   }
 
   #openSession(): ClientSession {
-    return openSession(this.#client, this.target, this.#defaultTimeoutMs, this.#metadata);
+    return openSession(
+      this.#client,
+      this.target,
+      this.#defaultTimeoutMs,
+      this.#metadata,
+      this.#maxMessageBytes,
+    );
   }
 
   /** PrimeChecker of this node. */
@@ -182,6 +193,7 @@ export function openSession(
   target: string,
   timeoutMs: number,
   metadata?: () => Metadata,
+  maxMessageBytes?: number,
 ): ClientSession {
   return new ClientSession(
     client,
@@ -192,6 +204,7 @@ export function openSession(
         return createProxy(session, { refId: ref.id }, { timeoutMs }, ref.methods);
       }),
     metadata,
+    maxMessageBytes,
   );
 }
 

@@ -50,10 +50,11 @@ const REFUSALS = new Set<Code>([
 ]);
 
 /**
- * Largest message a node takes by default (its maxMessageBytes): a call
- * whose arguments are larger fails alone instead of breaking the session.
+ * Largest message a node takes by default (its maxMessageBytes), and a
+ * connection's unless told otherwise: a call whose arguments are larger
+ * fails alone instead of breaking the session.
  */
-const MAX_SENT_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * One bidirectional stream to a node that carries every proxy's calls.
@@ -76,17 +77,21 @@ export class ClientSession {
   /** What the node holds for this session, and when an idle stream ends. */
   readonly #holds: SessionHolds;
   readonly #metadata: () => Metadata;
+  readonly #maxMessageBytes: number;
 
   /**
    * `refs` makes this session's reference table (it needs the session to
-   * build proxies); `metadata` the headers of its stream and Describe calls.
+   * build proxies); `metadata` the headers of its stream and Describe calls;
+   * `maxMessageBytes` the largest message it sends (the connection's limit).
    */
   constructor(
     client: Client,
     target: string,
     refs: (session: ClientSession) => ClientRefs,
     metadata: () => Metadata = buildMetadata,
+    maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
+    this.#maxMessageBytes = maxMessageBytes;
     this.#client = client;
     this.#target = target;
     this.#refs = refs(this);
@@ -416,7 +421,7 @@ export class ClientSession {
       const encoded: Uint8Array[] = [];
       for (const m of messages) {
         const bytes = ClientMessage.encode(m).finish();
-        if (framedSize(bytes.length) + 16 > MAX_SENT_MESSAGE_BYTES && this.#refuseTooLarge(m, bytes.length))
+        if (framedSize(bytes.length) + 16 > this.#maxMessageBytes && this.#refuseTooLarge(m, bytes.length))
           continue;
         encoded.push(bytes);
       }
@@ -432,7 +437,7 @@ export class ClientSession {
     this.#settle(id)?.fail(
       new RemoteError(
         Code.RESOURCE_EXHAUSTED,
-        `the call's arguments are ${bytes} bytes, more than a node takes in one message (${MAX_SENT_MESSAGE_BYTES}); send smaller pieces`,
+        `the call's arguments are ${bytes} bytes, more than one message may carry (maxMessageBytes ${this.#maxMessageBytes}); send smaller pieces`,
       ),
     );
     return true;

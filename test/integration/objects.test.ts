@@ -313,3 +313,19 @@ test("every way a call ends early is a RemoteError: its signal aborted, timed ou
       err instanceof RemoteError && err.code === Code.CANCELLED && /is closed/.test(err.details),
   );
 });
+
+test("a connection's maxMessageBytes caps what a session sends: a larger call fails alone", async () => {
+  const small = connect(target, { maxMessageBytes: 64 * 1024 });
+  try {
+    const calc = small.proxy<{ add(a: unknown, b: unknown): unknown }>("calc");
+    await assert.rejects(calc.add("x".repeat(100_000), 1), (err: unknown) => {
+      assert.ok(err instanceof RemoteError);
+      assert.equal(err.code, Code.RESOURCE_EXHAUSTED);
+      assert.match(err.details, /more than one message may carry \(maxMessageBytes 65536\)/);
+      return true;
+    });
+    assert.equal(await calc.add(2, 3), 5, "the session serves on");
+  } finally {
+    small.close();
+  }
+});
