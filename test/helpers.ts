@@ -47,12 +47,13 @@ export function runCli(
   return runNode([`${ROOT}bin/ferry.js`, ...args], input);
 }
 
-/** Runs `node` with these arguments and collects its output. */
+/** Runs `node` with these arguments (in `cwd`, default this process's) and collects its output. */
 export async function runNode(
   args: string[],
   input?: string,
+  cwd?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, { cwd, stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {

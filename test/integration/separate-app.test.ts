@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
-import { ROOT } from "../helpers.js";
+import { ROOT, runNode } from "../helpers.js";
 
 /** The fenced blocks of the README's "Your own project" section. */
 function ownProject(): { lang: string; code: string }[] {
@@ -135,30 +135,12 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Runs node with `args` in `cwd`; collects its exit code and output. */
-async function runIn(
-  cwd: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { code, stdout, stderr };
-}
-
 /** Runs the README's client.ts in `cwd` against `target` with the project's tsx; returns its output. */
 async function client(cwd: string, target: string): Promise<string> {
   const code = files.get("client.ts");
   assert.ok(code, "a client.ts block");
   writeFileSync(join(cwd, "client.ts"), code.replaceAll("127.0.0.1:50051", target));
-  const ran = await runIn(cwd, [join(cwd, "node_modules", ".bin", "tsx"), "client.ts"]);
+  const ran = await runNode([join(cwd, "node_modules", ".bin", "tsx"), "client.ts"], undefined, cwd);
   assert.equal(ran.code, 0, ran.stderr);
   return ran.stdout;
 }
@@ -215,7 +197,7 @@ console.log(await crashy.twice(21));
 conn.close();
 `,
     );
-    const ran = await runIn(app, [join(app, "node_modules", ".bin", "tsx"), "crash-client.ts"]);
+    const ran = await runNode([join(app, "node_modules", ".bin", "tsx"), "crash-client.ts"], undefined, app);
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(ran.stdout, "INTERNAL\n42\n");
   } finally {
@@ -260,7 +242,7 @@ function linkTsx(project: string): void {
 test("a .ts module takes the project's tsx, and without one fails with one line saying what to do", async () => {
   const project = join(tmp, "no-tsx");
   const bin = installedFerry(project, { type: "module" });
-  const refused = await runIn(project, [bin, "node", "--port", "0", "--load", "./objects.ts"]);
+  const refused = await runNode([bin, "node", "--port", "0", "--load", "./objects.ts"], undefined, project);
   assert.equal(refused.code, 1);
   assert.match(
     refused.stderr,
@@ -280,7 +262,7 @@ test("a .ts module in a CommonJS project says to make it a module", async () => 
   const project = join(tmp, "commonjs");
   const bin = installedFerry(project, { name: "commonjs-app", type: "commonjs" });
   linkTsx(project);
-  const refused = await runIn(project, [bin, "node", "--port", "0", "--load", "./objects.ts"]);
+  const refused = await runNode([bin, "node", "--port", "0", "--load", "./objects.ts"], undefined, project);
   assert.equal(refused.code, 1);
   assert.match(
     refused.stderr,
