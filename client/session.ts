@@ -2,16 +2,13 @@ import type { Client, ClientDuplexStream, Metadata } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
 import { framedSize, framesOr, packFrames } from "../src/frames.js";
 import {
-  type CallError,
   ClientMessage,
   type MethodDescription,
   ObjectsService,
-  type Outcome,
   type ServerMessage,
   type SessionRequest,
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
-import type { Value } from "../src/gen/ferry/v1/value.js";
 import { fromValue, toValue } from "../src/value-codec.js";
 import { watchAbort } from "./abort-watch.js";
 import { buildMetadata } from "./build-metadata.js";
@@ -27,6 +24,7 @@ import {
   STREAM_WINDOW_ITEMS,
 } from "./session-call.js";
 import { SessionHolds } from "./session-holds.js";
+import { callError, decodeOutcomes, encodeCalls } from "./session-values.js";
 
 interface Pending {
   sink: CallSink;
@@ -365,24 +363,10 @@ export class ClientSession {
       const sink = this.#settle(id);
       if (!sink) return;
       if (error) sink.fail(callError(error));
-      else this.#deliver(sink, () => sink.value(this.#outcomes(outcomes)));
+      else this.#deliver(sink, () => sink.value(decodeOutcomes(outcomes, this.#refs)));
     } else if (message.callback) {
       void this.#refs.run(message.callback).then((callbackResult) => this.#send({ callbackResult }));
     }
-  }
-
-  #outcomes(outcomes: Outcome[]): BatchOutcome[] {
-    // One path function for the whole batch, reading the loop's index: no allocation per entry.
-    let i = 0;
-    const path = () => `results[${i}]`;
-    const out = new Array<BatchOutcome>(outcomes.length);
-    for (i = 0; i < outcomes.length; i++) {
-      const outcome = outcomes[i] as Outcome;
-      out[i] = outcome.error
-        ? { ok: false, error: callError(outcome.error) }
-        : { ok: true, value: fromValue(outcome.value, path, this.#refs) };
-    }
-    return out;
   }
 
   /** Runs a delivery; a value that cannot be decoded fails the call instead. */
@@ -444,32 +428,5 @@ export class ClientSession {
   }
 }
 
-function callError(error: CallError): RemoteError {
-  return new RemoteError(error.code, error.message, {
-    remoteName: error.detail?.name,
-    remoteStack: error.detail?.stack,
-    field: error.detail?.field,
-  });
-}
-
 /** The control of a call that never started, or that has no answer to wait for. */
 const NO_CALL: CallControl = { cancel: () => {}, took: () => {} };
-
-/**
- * A batch's argument lists as Values. One path function serves every entry,
- * reading the loop's indexes when a value is refused: a map of a million
- * items builds no path string and no closure per item.
- */
-function encodeCalls(calls: unknown[][], refs: ClientRefs): { args: Value[] }[] {
-  let c = 0;
-  let i = 0;
-  const path = () => `calls[${c}][${i}]`;
-  const encoded = new Array<{ args: Value[] }>(calls.length);
-  for (c = 0; c < calls.length; c++) {
-    const args = calls[c] as unknown[];
-    const values = new Array<Value>(args.length);
-    for (i = 0; i < args.length; i++) values[i] = toValue(args[i], path, refs);
-    encoded[c] = { args: values };
-  }
-  return encoded;
-}
