@@ -40,7 +40,9 @@ export class WorkerModules {
     try {
       let imported = this.#imports.get(spec.module);
       if (!imported) {
-        imported = import(spec.module) as Promise<Record<string, unknown>>;
+        imported = (spec.typescript ? registerTypeScript(spec.typescript) : Promise.resolve()).then(
+          () => import(spec.module) as Promise<Record<string, unknown>>,
+        );
         this.#imports.set(spec.module, imported);
       }
       let mod: Record<string, unknown>;
@@ -117,4 +119,14 @@ function firstLine(err: unknown): string {
   const text =
     err instanceof Error ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : String(err);
   return text.split("\n")[0] ?? text;
+}
+
+/** tsx's loader in this thread, registered once (from source, the thread's entry has it already). */
+let typeScript: Promise<void> | undefined;
+
+function registerTypeScript(api: string): Promise<void> {
+  typeScript ??= import(api).then((tsx: { register(): unknown }) => {
+    tsx.register();
+  });
+  return typeScript;
 }

@@ -77,6 +77,8 @@ export type Work = KernelTask | CallTask | DropTask;
 export interface ModuleSpec {
   /** file: URL. */
   module: string;
+  /** For a TypeScript module: tsx's `tsx/esm/api` (a file: URL), registered in the thread before it imports. */
+  typescript?: string;
   /** As the user named it (a path), for messages. */
   file: string;
   exportName: string;

@@ -1,64 +1,33 @@
 import { Worker } from "node:worker_threads";
-import type { FromWorker, ToWorker, WorkerStart } from "./worker-task.js";
+import type { FromWorker, ModuleSpec, ToWorker, WorkerStart } from "./worker-task.js";
 
 // Under tsx (tests, development) the worker is the .ts source next to this
-// file, and every thread registers tsx's loader before importing it: Node 20
-// loads a worker's entry before the loader hooks inherited from --import are
-// ready. Built, it is worker.js, and a thread registers the loader only once
-// users' TypeScript modules need it (`ferry node --load ./objects.ts`).
+// file. Node 20 loads a worker's entry before the loader hooks inherited
+// from --import are ready, so a line of JavaScript registers tsx's hooks
+// first, then imports it. Built, it is worker.js, and a thread registers tsx
+// only when it imports a user's TypeScript module (`ferry node --load
+// ./objects.ts`): the module's spec carries the loader (ModuleSpec.typescript).
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
-const WORKER_URL = new URL(FROM_SOURCE ? "./worker.ts" : "./worker.js", import.meta.url).href;
+const WORKER_FILE = FROM_SOURCE
+  ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => tsx.register()).then(() => import(${JSON.stringify(new URL("./worker.ts", import.meta.url).href)}))`
+  : new URL("./worker.js", import.meta.url);
 const TYPESCRIPT = /\.[cm]?ts$/i;
 
-/** tsx's ESM API (the URL of `tsx/esm/api`) that threads register to import TypeScript, once known. */
-let typeScriptApi: string | undefined = FROM_SOURCE ? import.meta.resolve("tsx/esm/api") : undefined;
+/** tsx's ESM API (the URL of `tsx/esm/api`) that built threads register to import TypeScript, once known. */
+let typeScriptApi: string | undefined;
 
 /**
  * Lets worker threads import users' TypeScript modules with the tsx whose
- * `tsx/esm/api` is at `api` (a file: URL), as the main thread does: threads
- * started from now on register it first, and one started before registers
- * it when it is asked to import a TypeScript module.
+ * `tsx/esm/api` is at `api` (a file: URL), as the main thread does.
  */
 export function importTypeScriptInThreads(api: string): void {
   typeScriptApi ??= api;
 }
 
-/**
- * The first code of a thread (CommonJS, run with `eval`): registers tsx's
- * loader when `api` is given, then imports the worker. Threads start with
- * the node, before `--load` knows it needs TypeScript, so a module load may
- * bring the loader later (its `typescript` field). Registering is
- * asynchronous, so the entry wraps the message listener worker.ts adds
- * (`parentPort.on`): messages that arrive meanwhile wait, in order, and
- * worker.ts sees none of them before the loader is in place. A loader that
- * fails to register is passed over: the module's import then fails, naming
- * the file, where a thread waiting for it would never get ready.
- */
-function entry(api: string | undefined): string {
-  return `"use strict";
-const { parentPort } = require("node:worker_threads");
-const register = (api) => import(api).then((tsx) => { tsx.register(); }).catch(() => {});
-let registering = ${api === undefined ? "undefined" : `register(${JSON.stringify(api)})`};
-const on = parentPort.on;
-parentPort.on = function (event, listener) {
-  if (event !== "message") return on.call(this, event, listener);
-  let held;
-  return on.call(this, event, (message) => {
-    if (held) return void held.push(message);
-    if (registering === undefined && message.typescript) {
-      held = [message];
-      registering = register(message.typescript).then(() => {
-        const waiting = held;
-        held = undefined;
-        for (const m of waiting) listener(m);
-      });
-      return;
-    }
-    listener(message);
-  });
-};
-(registering ?? Promise.resolve()).then(() => import(${JSON.stringify(WORKER_URL)}));
-`;
+/** `spec` with the loader a thread needs to import it, when it is TypeScript and the thread lacks one. */
+function withLoader(spec: ModuleSpec): ModuleSpec {
+  if (FROM_SOURCE || typeScriptApi === undefined || !TYPESCRIPT.test(spec.module)) return spec;
+  return { ...spec, typescript: typeScriptApi };
 }
 
 /** Longest a thread that is still starting is waited for before it is ended. */
@@ -93,14 +62,11 @@ export class WorkerThread {
   #error: Error | undefined;
   #stopReason: string | undefined;
   #holds = 0;
-  /** Whether the thread has, or has been sent, tsx's loader. */
-  #typeScript: boolean;
 
   constructor(start: WorkerStart, heapMb: number, events: ThreadEvents) {
-    this.#typeScript = typeScriptApi !== undefined;
-    this.#worker = new Worker(entry(typeScriptApi), {
-      workerData: start,
-      eval: true,
+    this.#worker = new Worker(WORKER_FILE, {
+      workerData: { ...start, modules: start.modules.map(withLoader) },
+      eval: FROM_SOURCE,
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
     this.threadId = this.#worker.threadId;
@@ -136,18 +102,9 @@ export class WorkerThread {
 
   post(message: ToWorker): void {
     if (this.state === "gone") return;
-    if (
-      !this.#typeScript &&
-      message.type === "load" &&
-      TYPESCRIPT.test(message.spec.module) &&
-      typeScriptApi
-    ) {
-      // The thread's entry code registers it before worker.ts sees the load.
-      this.#typeScript = true;
-      this.#worker.postMessage({ ...message, typescript: typeScriptApi });
-      return;
-    }
-    this.#worker.postMessage(message);
+    this.#worker.postMessage(
+      message.type === "load" ? { ...message, spec: withLoader(message.spec) } : message,
+    );
   }
 
   /**
