@@ -483,7 +483,7 @@ export class MapRun {
     if (!this.#close(chunk)) return;
     const member = chunk.member;
     const now = performance.now();
-    member.lastHeard = now;
+    member.heard(now);
     this.#sizer.observe(chunk.jobs.length, now - chunk.sentAt);
     for (let i = 0; i < chunk.jobs.length; i++) {
       const job = chunk.jobs[i] as Job;

@@ -65,10 +65,8 @@ export class PoolMember {
   #closed = false;
   /** Set once a probe has failed since the node went down: it is down for sure, not just slow to start. */
   confirmedDown = false;
-  /** When the node last answered anything. */
-  lastHeard = 0;
-  /** Calls of the pool in flight on this node. */
-  inFlight = 0;
+  #lastHeard = 0;
+  #inFlight = 0;
   /**
    * What held the node's event loop while it was silent, as the node told
    * once it answered again: `object.method` and how long.
@@ -113,14 +111,29 @@ export class PoolMember {
     return this.#session;
   }
 
+  /** When the node last answered anything. */
+  get lastHeard(): number {
+    return this.#lastHeard;
+  }
+
+  /** Calls of the pool in flight on this node. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The node answered, at `at` (now unless given). */
+  heard(at = performance.now()): void {
+    this.#lastHeard = at;
+  }
+
   /** Marks the start of a call on this node. */
   began(): void {
-    if (this.inFlight++ === 0) this.#busySince = performance.now();
+    if (this.#inFlight++ === 0) this.#busySince = performance.now();
   }
 
   /** Marks the end of a call on this node. */
   ended(): void {
-    if (--this.inFlight === 0) this.#busyMs += performance.now() - this.#busySince;
+    if (--this.#inFlight === 0) this.#busyMs += performance.now() - this.#busySince;
   }
 
   /**
@@ -133,7 +146,7 @@ export class PoolMember {
   async checkAlive(): Promise<void> {
     if (this.#probing || this.#state !== "up") return;
     this.#probing = true;
-    const since = this.lastHeard;
+    const since = this.#lastHeard;
     const silent = setTimeout(() => {
       if (this.#state !== "up") return;
       this.#silentSince = since;
@@ -147,7 +160,7 @@ export class PoolMember {
     }, PROBE_TIMEOUT_MS);
     try {
       await checkHealth(this.#client, SILENCE_LIMIT_MS);
-      this.lastHeard = performance.now();
+      this.#lastHeard = performance.now();
       // Back after a silence: read its slots, and what held it, again.
       if ((this.#state as MemberState) === "down" && this.#silentSince > 0) await this.#connect();
     } catch (err) {
@@ -208,7 +221,7 @@ export class PoolMember {
 
   /** What `pool.stats()` reports of this node. */
   stats(): NodeStats {
-    const busy = this.inFlight > 0 ? performance.now() - this.#busySince : 0;
+    const busy = this.#inFlight > 0 ? performance.now() - this.#busySince : 0;
     return {
       target: this.target,
       state: this.#state,
@@ -262,7 +275,7 @@ export class PoolMember {
       this.#state = "up";
       this.#error = undefined;
       this.confirmedDown = false;
-      this.lastHeard = performance.now();
+      this.#lastHeard = performance.now();
       this.#onChange();
     } catch (err) {
       if (this.#closed) return;
