@@ -22,6 +22,33 @@ export interface MapOptions {
   idempotent?: boolean;
 }
 
+/** Times an item is sent again after its node failed, when a map does not say. */
+export const DEFAULT_RETRIES = 3;
+
+/**
+ * A map's deadline per item and its retries, with the pool's deadline as the
+ * default; throws a RangeError naming the first option out of range.
+ */
+export function checkMapOptions(
+  options: MapOptions,
+  defaultTimeoutMs: number,
+): { timeoutMs: number; retries: number } {
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new RangeError(`retries must be a non-negative integer, got ${options.retries}`);
+  }
+  const concurrency = options.concurrency;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  if (options.errors !== undefined && options.errors !== "throw" && options.errors !== "return") {
+    throw new RangeError(`errors must be "throw" or "return", got ${JSON.stringify(options.errors)}`);
+  }
+  return { timeoutMs, retries };
+}
+
 /** Items a pool maps over: an array, any iterable, or an async iterable, read lazily. */
 export type PoolInput<T> = Iterable<T> | AsyncIterable<T>;
 

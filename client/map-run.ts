@@ -3,7 +3,7 @@ import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
 import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
 import { MapInput } from "./map-input.js";
-import type { Completion, MapOptions } from "./map-options.js";
+import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
 import { abortedBy, RemoteError, toRemoteError } from "./remote-error.js";
@@ -59,8 +59,6 @@ const QUEUE_BELOW_MS = 20;
 /** How long a node that answered RESOURCE_EXHAUSTED gets no new work. */
 const BACKOFF_MS = 100;
 
-const DEFAULT_RETRIES = 3;
-
 /** Chunks in flight per node an I/O-bound map aims for. */
 const IO_CHUNKS_PER_NODE = 8;
 
@@ -114,20 +112,9 @@ export class MapRun {
     this.#host = host;
     this.#method = method;
     this.#options = options;
-    this.#timeoutMs = options.timeoutMs ?? host.defaultTimeoutMs;
-    if (!(this.#timeoutMs > 0))
-      throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
-    this.#retries = options.retries ?? DEFAULT_RETRIES;
-    if (!Number.isInteger(this.#retries) || this.#retries < 0) {
-      throw new RangeError(`retries must be a non-negative integer, got ${options.retries}`);
-    }
-    const concurrency = options.concurrency;
-    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-      throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-    }
-    if (options.errors !== undefined && options.errors !== "throw" && options.errors !== "return") {
-      throw new RangeError(`errors must be "throw" or "return", got ${JSON.stringify(options.errors)}`);
-    }
+    const checked = checkMapOptions(options, host.defaultTimeoutMs);
+    this.#timeoutMs = checked.timeoutMs;
+    this.#retries = checked.retries;
     this.#sizer = new ChunkSizer(options.chunkSize);
     this.#input = new MapInput(input);
   }
