@@ -4,6 +4,7 @@ import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
 import { MapInput } from "./map-input.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
+import { MethodDescriptions } from "./method-descriptions.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
 import { abortedBy, RemoteError, toRemoteError } from "./remote-error.js";
@@ -87,13 +88,11 @@ export class MapRun {
   readonly #chunks = new Set<Chunk>();
   readonly #perMember = new Map<PoolMember, number>();
   readonly #paused = new Map<PoolMember, number>();
-  readonly #describe = new Map<PoolMember, "pending" | RemoteError | MethodDescription>();
-  #description: MethodDescription | undefined;
+  readonly #descriptions: MethodDescriptions;
   #inFlightItems = 0;
   #out: Completion[] = [];
   #started = false;
   #startedAt = 0;
-  #warm = false;
   #ended = false;
   #failure: unknown;
   #wake: (() => void) | undefined;
@@ -115,6 +114,7 @@ export class MapRun {
     const checked = checkMapOptions(options, host.defaultTimeoutMs);
     this.#timeoutMs = checked.timeoutMs;
     this.#retries = checked.retries;
+    this.#descriptions = new MethodDescriptions(method, this.#timeoutMs, () => this.#pump());
     this.#sizer = new ChunkSizer(options.chunkSize);
     this.#input = new MapInput(input);
   }
@@ -203,7 +203,7 @@ export class MapRun {
   }
 
   get #idempotent(): boolean {
-    return this.#options.idempotent ?? this.#description?.idempotent ?? false;
+    return this.#options.idempotent ?? this.#descriptions.description?.idempotent ?? false;
   }
 
   #pump(): void {
@@ -225,7 +225,7 @@ export class MapRun {
 
   #dispatch(): void {
     if (this.#ended) return;
-    if (!this.#warm && !this.#warmUp()) {
+    if (!this.#descriptions.warmedUp(this.#host.members, this.#host.resolving)) {
       this.#finishOrGiveUp();
       return;
     }
@@ -244,25 +244,6 @@ export class MapRun {
     this.#finishOrGiveUp();
   }
 
-  /**
-   * The first dispatch waits until every node has answered Node.Info (or
-   * failed to) and described the method, so the first node to answer does
-   * not take a whole burst of work that the others could share.
-   */
-  #warmUp(): boolean {
-    let settled = !this.#host.resolving;
-    for (const member of this.#host.members) {
-      if (member.state === "connecting") settled = false;
-      else if (member.state === "up") {
-        const described = this.#describe.get(member);
-        if (described === undefined) this.#describeOn(member);
-        if (described === undefined || described === "pending") settled = false;
-      }
-    }
-    this.#warm = settled;
-    return settled;
-  }
-
   /** The usable node with the most room, or undefined when none has any. */
   #pickMember(): PoolMember | undefined {
     let best: PoolMember | undefined;
@@ -270,12 +251,8 @@ export class MapRun {
     const now = performance.now();
     for (const member of this.#host.members) {
       if (member.state !== "up") continue;
-      const described = this.#describe.get(member);
-      if (described === undefined) {
-        this.#describeOn(member);
-        continue;
-      }
-      if (described === "pending" || described instanceof RemoteError) continue;
+      const described = this.#descriptions.usable(member);
+      if (!described) continue;
       if ((this.#paused.get(member) ?? 0) > now) continue;
       const running = this.#perMember.get(member) ?? 0;
       if (running >= this.#lanes(member, described)) continue;
@@ -323,46 +300,7 @@ export class MapRun {
   }
 
   get #ioBound(): boolean {
-    return this.#options.concurrency !== undefined || (this.#description?.concurrency ?? 0) > 0;
-  }
-
-  #describeOn(member: PoolMember): void {
-    this.#describe.set(member, "pending");
-    const { object, method } = this.#method;
-    member
-      .session()
-      .describe(object, this.#timeoutMs)
-      .then(
-        (methods) => {
-          const found = methods.find((m) => m.name === method);
-          if (!found) {
-            const names = methods.map((m) => m.name).join(", ");
-            this.#describe.set(
-              member,
-              new RemoteError(
-                Code.UNIMPLEMENTED,
-                `${object}.${method} is not exposed on ${member.target}; methods: ${names}`,
-              ),
-            );
-          } else {
-            this.#description ??= found;
-            this.#describe.set(member, found);
-          }
-        },
-        (err: unknown) => {
-          const error = toRemoteError(err);
-          if (error.code === Code.NOT_FOUND || error.code === Code.UNIMPLEMENTED) {
-            this.#describe.set(member, new RemoteError(error.code, `${member.target}: ${error.details}`));
-          } else {
-            // Asked again once the node is back.
-            this.#describe.delete(member);
-            member.markDown(
-              new RemoteError(error.code, `${member.target}: ${error.details}`, { cause: err }),
-            );
-          }
-        },
-      )
-      .finally(() => this.#pump());
+    return this.#options.concurrency !== undefined || (this.#descriptions.description?.concurrency ?? 0) > 0;
   }
 
   /** Items read and not yet handed to the consumer stay within {@link WINDOW_ITEMS}. */
@@ -524,7 +462,7 @@ export class MapRun {
         this.#requeue(chunk, error, true);
         break;
       case "not here":
-        this.#describe.set(member, new RemoteError(error.code, `${member.target}: ${error.details}`));
+        this.#descriptions.refuse(member, error);
         this.#requeue(chunk, error, false);
         break;
       case "one by one":
@@ -625,7 +563,7 @@ export class MapRun {
 
   /** Calls a node runs at once for this method: its declared concurrency, else its slots. */
   #capacity(member: PoolMember): number {
-    return this.#description?.concurrency || member.slots;
+    return this.#descriptions.description?.concurrency || member.slots;
   }
 
   /** Calls of this method the usable nodes run at once. */
@@ -668,8 +606,8 @@ export class MapRun {
     let waiting = false;
     const reasons: RemoteError[] = [];
     for (const member of members) {
-      const described = this.#describe.get(member);
-      if (described instanceof RemoteError) reasons.push(described);
+      const refused = this.#descriptions.refusal(member);
+      if (refused) reasons.push(refused);
       else if (member.state === "incompatible") reasons.push(member.error as RemoteError);
       else if (member.state === "down" && member.confirmedDown) reasons.push(member.error as RemoteError);
       else waiting = true;
