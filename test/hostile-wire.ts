@@ -1,5 +1,5 @@
 /**
- * Tools for the hostile-input tests (test/integration/hostile.test.ts):
+ * Tools for the hostile-input tests (test/integration/hostile-*.test.ts):
  * protobuf bytes built by hand, a grpc-js client that sends and receives raw
  * bytes, a bare HTTP/2 caller, and bounded waits.
  */
@@ -12,6 +12,8 @@ import {
   type ServiceError,
   type StatusObject,
 } from "@grpc/grpc-js";
+import { codeName } from "../src/code.js";
+import { type ServerMessage, SessionResponse } from "../src/gen/ferry/v1/objects.js";
 
 // --- protobuf wire format, by hand -------------------------------------------
 
@@ -168,6 +170,13 @@ export function invokeRaw(client: Client, request: Buffer, timeoutMs: number): P
   });
 }
 
+/** An Invoke outcome in a line, for assertion messages. */
+export function describeOutcome(outcome: RawOutcome): string {
+  return outcome.ok
+    ? `OK with ${outcome.response.length} bytes`
+    : `${codeName(outcome.error.code)}: ${outcome.error.details}`;
+}
+
 /**
  * One Session stream: writes `frames` as raw bytes, half-closes, and resolves
  * with every response frame and the final status, within a deadline.
@@ -194,6 +203,11 @@ export function sessionRaw(
     for (const frame of frames) stream.write(frame);
     stream.end();
   });
+}
+
+/** Every ServerMessage of a Session's response frames, in order. */
+export function sessionResults(responses: Buffer[]): ServerMessage[] {
+  return responses.flatMap((b) => SessionResponse.decode(b).messages);
 }
 
 // --- bare HTTP/2 ---------------------------------------------------------------
