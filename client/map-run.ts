@@ -2,8 +2,8 @@ import { Code } from "../src/code.js";
 import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
 import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
-import { MapInput } from "./map-input.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
+import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
@@ -23,18 +23,6 @@ export interface RunHost {
   track(run: MapRun, active: boolean): void;
 }
 
-interface Job {
-  index: number;
-  item: unknown;
-  /** Node failures this item has been through. */
-  faults: number;
-  /** Calls carrying it now (two while a straggler's copy races). */
-  live: number;
-  done: boolean;
-  /** Send it alone: the chunk it was in failed as a whole. */
-  solo: boolean;
-}
-
 interface Chunk {
   jobs: Job[];
   member: PoolMember;
@@ -44,9 +32,6 @@ interface Chunk {
   /** The other copy of a straggler, racing on another node. */
   twin?: Chunk;
 }
-
-/** Items pulled ahead of their consumer, at most: bounds memory whatever the input's size. */
-export const WINDOW_ITEMS = 32_768;
 
 /** A node that has said nothing for this long while holding work is asked whether it is alive. */
 export const HANG_CHECK_AFTER_MS = 750;
@@ -80,11 +65,7 @@ export class MapRun {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #sizer: ChunkSizer;
-  readonly #input: MapInput;
-  #nextIndex = 0;
-  #handedOut = 0;
-  #open = 0;
-  readonly #retry: Job[] = [];
+  readonly #window: MapWindow;
   readonly #chunks = new Set<Chunk>();
   readonly #perMember = new Map<PoolMember, number>();
   readonly #paused = new Map<PoolMember, number>();
@@ -116,7 +97,7 @@ export class MapRun {
     this.#retries = checked.retries;
     this.#descriptions = new MethodDescriptions(method, this.#timeoutMs, () => this.#pump());
     this.#sizer = new ChunkSizer(options.chunkSize);
-    this.#input = new MapInput(input);
+    this.#window = new MapWindow(input);
   }
 
   /**
@@ -142,12 +123,11 @@ export class MapRun {
 
   /**
    * The consumer has handed `count` more items to its caller. Items pulled
-   * but not yet handed out stay within {@link WINDOW_ITEMS}, so a slow
+   * but not yet handed out stay within the window ({@link MapWindow}), so a slow
    * consumer (or one waiting for an early item, to keep order) pauses the map.
    */
   consumed(count: number): void {
-    this.#handedOut += count;
-    if (this.#withinWindow()) this.#pump();
+    if (this.#window.consumed(count)) this.#pump();
   }
 
   /** Ends the map early: every call in flight is cancelled on its node. */
@@ -288,24 +268,19 @@ export class MapRun {
    * per item.
    */
   #chunkSize(): number {
-    if (this.#sizer.fixed || !this.#ioBound) return this.#sizer.sizeFor(this.#input.length, this.#slots());
+    if (this.#sizer.fixed || !this.#ioBound) return this.#sizer.sizeFor(this.#window.length, this.#slots());
     let nodes = 0;
     for (const member of this.#host.members) if (member.state === "up") nodes++;
     nodes = Math.max(1, nodes);
     const inFlight = this.#options.concurrency ?? this.#slots();
     let size = Math.floor(inFlight / (nodes * IO_CHUNKS_PER_NODE));
-    const length = this.#input.length;
+    const length = this.#window.length;
     if (length !== undefined) size = Math.min(size, Math.floor(length / (nodes * IO_CHUNKS_PER_NODE)));
     return Math.max(1, Math.min(size, MAX_IO_CHUNK));
   }
 
   get #ioBound(): boolean {
     return this.#options.concurrency !== undefined || (this.#descriptions.description?.concurrency ?? 0) > 0;
-  }
-
-  /** Items read and not yet handed to the consumer stay within {@link WINDOW_ITEMS}. */
-  #withinWindow(): boolean {
-    return this.#input.read - this.#handedOut < WINDOW_ITEMS;
   }
 
   /** The next chunk's items: those to send again first, then new ones, within the window. */
@@ -315,37 +290,20 @@ export class MapRun {
       room = Math.min(room, this.#options.concurrency - this.#inFlightItems);
       if (room <= 0) return [];
     }
-    const first = this.#retry[0];
-    if (first?.solo) return [this.#retry.shift() as Job];
-    const jobs: Job[] = [];
-    while (jobs.length < room && this.#retry.length > 0 && !this.#retry[0]?.solo) {
-      jobs.push(this.#retry.shift() as Job);
+    try {
+      return this.#window.take(room);
+    } catch (err) {
+      this.#fail(err);
+      return [];
     }
-    if (jobs.length < room) {
-      let items: unknown[];
-      try {
-        items = this.#input.take(room - jobs.length, () => this.#withinWindow());
-      } catch (err) {
-        this.#fail(err);
-        return [];
-      }
-      for (const item of items) jobs.push(this.#job(item));
-    }
-    return jobs;
-  }
-
-  #job(item: unknown): Job {
-    this.#open++;
-    return { index: this.#nextIndex++, item, faults: 0, live: 0, done: false, solo: false };
   }
 
   /** Keeps items from an async input ready, up to two chunks ahead and within the window. */
   #pullAsync(): void {
-    this.#input.fill(
-      () => !this.#ended && this.#input.ready < Math.max(this.#size * 2, 64) && this.#withinWindow(),
-      () => {
-        if (this.#input.ready >= this.#size || !this.#input.reading) this.#pump();
-      },
+    this.#window.readAhead(
+      () => this.#size,
+      () => !this.#ended,
+      () => this.#pump(),
       (err) => this.#fail(err),
     );
   }
@@ -502,7 +460,7 @@ export class MapRun {
         again.push(job);
       }
     }
-    this.#retry.unshift(...again);
+    this.#window.again(again);
   }
 
   /** Delivers an item's completion, once. */
@@ -511,10 +469,7 @@ export class MapRun {
     node: string,
     result: { ok: true; value: unknown } | { ok: false; error: RemoteError },
   ): void {
-    if (job.done) return;
-    job.done = true;
-    job.item = undefined;
-    this.#open--;
+    if (!this.#window.settle(job)) return;
     if (result.ok) this.#out.push({ index: job.index, node, ok: true, value: result.value });
     else {
       const error = itemError(job.index, result.error);
@@ -534,7 +489,7 @@ export class MapRun {
    * that has run past twice the usual time (a slow or stuck node).
    */
   #speculate(): void {
-    if (this.#ended || !this.#input.exhausted || this.#retry.length > 0) return;
+    if (this.#ended || !this.#window.drained) return;
     if (!this.#idempotent || this.#chunks.size === 0) return;
     const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
     for (;;) {
@@ -584,19 +539,17 @@ export class MapRun {
   #finishOrGiveUp(): void {
     if (this.#ended) return;
     // Every item read has ended: the map is done if the input has too (look one item ahead).
-    if (this.#open === 0 && this.#retry.length === 0) {
-      if (this.#input.reading) return;
-      let ended: boolean;
-      try {
-        ended = this.#input.peekEnded();
-      } catch (err) {
-        this.#fail(err);
-        return;
-      }
-      if (ended) {
-        this.#end();
-        return;
-      }
+    let finished: boolean | undefined;
+    try {
+      finished = this.#window.finished();
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    if (finished === undefined) return;
+    if (finished) {
+      this.#end();
+      return;
     }
     const members = this.#host.members;
     if (members.length === 0) {
@@ -639,7 +592,7 @@ export class MapRun {
     for (const chunk of [...this.#chunks]) this.#cancel(chunk);
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#host.track(this, false);
-    this.#input.close();
+    this.#window.close();
     this.#wakeUp();
   }
 

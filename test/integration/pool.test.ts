@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
 import { connect } from "../../client/connect.js";
-import { WINDOW_ITEMS } from "../../client/map-run.js";
+import { WINDOW_ITEMS } from "../../client/map-window.js";
 import { createPool, type Pool } from "../../client/pool.js";
 import { RemoteError } from "../../client/remote-error.js";
 import { currentCall } from "../../server/call-context.js";
