@@ -2,6 +2,7 @@ import { Code } from "../src/code.js";
 import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
 import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
+import { type Chunk, MapFlight } from "./map-flight.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
 import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
@@ -21,16 +22,6 @@ export interface RunHost {
   readonly defaultTimeoutMs: number;
   /** The run has started (`true`) or ended (`false`): the pool watches running ones. */
   track(run: MapRun, active: boolean): void;
-}
-
-interface Chunk {
-  jobs: Job[];
-  member: PoolMember;
-  sentAt: number;
-  open: boolean;
-  cancel: () => void;
-  /** The other copy of a straggler, racing on another node. */
-  twin?: Chunk;
 }
 
 /** A node that has said nothing for this long while holding work is asked whether it is alive. */
@@ -66,11 +57,9 @@ export class MapRun {
   readonly #retries: number;
   readonly #sizer: ChunkSizer;
   readonly #window: MapWindow;
-  readonly #chunks = new Set<Chunk>();
-  readonly #perMember = new Map<PoolMember, number>();
+  readonly #flight: MapFlight;
   readonly #paused = new Map<PoolMember, number>();
   readonly #descriptions: MethodDescriptions;
-  #inFlightItems = 0;
   #out: Completion[] = [];
   #started = false;
   #startedAt = 0;
@@ -98,6 +87,10 @@ export class MapRun {
     this.#descriptions = new MethodDescriptions(method, this.#timeoutMs, () => this.#pump());
     this.#sizer = new ChunkSizer(options.chunkSize);
     this.#window = new MapWindow(input);
+    this.#flight = new MapFlight(method, this.#timeoutMs, {
+      done: (chunk, outcomes) => this.#chunkDone(chunk, outcomes),
+      fail: (chunk, error) => this.#chunkFailed(chunk, error),
+    });
   }
 
   /**
@@ -144,8 +137,8 @@ export class MapRun {
   tick(): void {
     if (this.#ended) return;
     const now = performance.now();
-    for (const [member, chunks] of this.#perMember) {
-      if (chunks > 0 && now - member.lastHeard > HANG_CHECK_AFTER_MS) void member.checkAlive();
+    for (const member of this.#flight.holding()) {
+      if (now - member.lastHeard > HANG_CHECK_AFTER_MS) void member.checkAlive();
     }
     this.#pump();
   }
@@ -234,7 +227,7 @@ export class MapRun {
       const described = this.#descriptions.usable(member);
       if (!described) continue;
       if ((this.#paused.get(member) ?? 0) > now) continue;
-      const running = this.#perMember.get(member) ?? 0;
+      const running = this.#flight.running(member);
       if (running >= this.#lanes(member, described)) continue;
       const load = (member.inFlight + 1) / member.slots;
       if (load < bestLoad) {
@@ -287,7 +280,7 @@ export class MapRun {
   #takeJobs(): Job[] {
     let room = this.#size;
     if (this.#options.concurrency !== undefined) {
-      room = Math.min(room, this.#options.concurrency - this.#inFlightItems);
+      room = Math.min(room, this.#options.concurrency - this.#flight.items);
       if (room <= 0) return [];
     }
     try {
@@ -319,51 +312,11 @@ export class MapRun {
         this.#complete(job, "", { ok: false, error: toRemoteError(err) });
       }
     }
-    if (sent.length === 0) return;
-    const chunk: Chunk = { jobs: sent, member, sentAt: performance.now(), open: true, cancel: () => {} };
-    if (twin) {
-      chunk.twin = twin;
-      twin.twin = chunk;
-    }
-    for (const job of sent) job.live++;
-    this.#inFlightItems += sent.length;
-    this.#chunks.add(chunk);
-    this.#perMember.set(member, (this.#perMember.get(member) ?? 0) + 1);
-    member.began();
-    const timeoutMs = Math.min(this.#timeoutMs * sent.length, Math.max(this.#timeoutMs, 3_600_000));
-    const cancel = member.session().batch(
-      { object: this.#method.object },
-      this.#method.method,
-      calls,
-      { timeoutMs },
-      {
-        done: (outcomes) => this.#chunkDone(chunk, outcomes),
-        fail: (error) => this.#chunkFailed(chunk, error),
-      },
-    );
-    if (chunk.open) chunk.cancel = cancel;
-  }
-
-  /** Takes a chunk out of flight; false when it already was. */
-  #close(chunk: Chunk): boolean {
-    if (!chunk.open) return false;
-    chunk.open = false;
-    this.#chunks.delete(chunk);
-    this.#inFlightItems -= chunk.jobs.length;
-    this.#perMember.set(chunk.member, (this.#perMember.get(chunk.member) ?? 1) - 1);
-    chunk.member.ended();
-    for (const job of chunk.jobs) job.live--;
-    return true;
-  }
-
-  /** Cancels a chunk on its node; its failure is then ignored. */
-  #cancel(chunk: Chunk): void {
-    if (!this.#close(chunk)) return;
-    chunk.cancel();
+    if (sent.length > 0) this.#flight.send(member, sent, calls, twin);
   }
 
   #chunkDone(chunk: Chunk, outcomes: BatchOutcome[]): void {
-    if (!this.#close(chunk)) return;
+    if (!this.#flight.close(chunk)) return;
     const member = chunk.member;
     const now = performance.now();
     member.heard(now);
@@ -394,12 +347,12 @@ export class MapRun {
       }
     }
     // A straggler's copy lost the race: stop it on its node.
-    if (chunk.twin?.open) this.#cancel(chunk.twin);
+    if (chunk.twin?.open) this.#flight.cancel(chunk.twin);
     this.#pump();
   }
 
   #chunkFailed(chunk: Chunk, error: RemoteError): void {
-    if (!this.#close(chunk) || this.#ended) return;
+    if (!this.#flight.close(chunk) || this.#ended) return;
     const member = chunk.member;
     const action = decideChunkFailure({
       code: error.code,
@@ -490,7 +443,7 @@ export class MapRun {
    */
   #speculate(): void {
     if (this.#ended || !this.#window.drained) return;
-    if (!this.#idempotent || this.#chunks.size === 0) return;
+    if (!this.#idempotent || this.#flight.chunks.size === 0) return;
     const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
     for (;;) {
       const idle = this.#idleMember();
@@ -498,9 +451,9 @@ export class MapRun {
       const now = performance.now();
       let queued: Chunk | undefined;
       let oldest: Chunk | undefined;
-      for (const chunk of this.#chunks) {
+      for (const chunk of this.#flight.chunks) {
         if (chunk.twin || chunk.member === idle || now - chunk.sentAt < SPECULATE_AFTER_MS) continue;
-        if ((this.#perMember.get(chunk.member) ?? 0) > this.#capacity(chunk.member)) {
+        if (this.#flight.running(chunk.member) > this.#capacity(chunk.member)) {
           if (!queued || chunk.sentAt > queued.sentAt) queued = chunk;
         } else if (now - chunk.sentAt >= after && (!oldest || chunk.sentAt < oldest.sentAt)) {
           oldest = chunk;
@@ -531,7 +484,7 @@ export class MapRun {
   /** A usable node running fewer calls of this run than it has room for: somewhere a copy starts at once. */
   #idleMember(): PoolMember | undefined {
     const member = this.#pickMember();
-    if (!member || (this.#perMember.get(member) ?? 0) >= this.#capacity(member)) return undefined;
+    if (!member || this.#flight.running(member) >= this.#capacity(member)) return undefined;
     return member;
   }
 
@@ -589,7 +542,7 @@ export class MapRun {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const chunk of [...this.#chunks]) this.#cancel(chunk);
+    this.#flight.cancelAll();
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#host.track(this, false);
     this.#window.close();

@@ -1,0 +1,117 @@
+import type { Job } from "./map-window.js";
+import type { PoolMember } from "./pool-member.js";
+import type { PoolMethod } from "./pool-method.js";
+import type { RemoteError } from "./remote-error.js";
+import type { BatchOutcome } from "./session-call.js";
+
+/** One call of a map: a chunk of items sent to one node as a batch. */
+export interface Chunk {
+  jobs: Job[];
+  member: PoolMember;
+  sentAt: number;
+  open: boolean;
+  cancel: () => void;
+  /** The other copy of a straggler, racing on another node. */
+  twin?: Chunk;
+}
+
+/** Where a chunk's answer goes: every outcome, or the error that failed the call as a whole. */
+export interface ChunkAnswers {
+  done(chunk: Chunk, outcomes: BatchOutcome[]): void;
+  fail(chunk: Chunk, error: RemoteError): void;
+}
+
+/**
+ * The calls of one map in flight: each chunk, the node it went to, and how
+ * many chunks and items each node holds. A chunk leaves flight once, when it
+ * is answered, fails or is cancelled, whichever comes first; the answer
+ * handler closes it first and ignores what arrives after.
+ */
+export class MapFlight {
+  readonly #method: PoolMethod;
+  readonly #timeoutMs: number;
+  readonly #answers: ChunkAnswers;
+  readonly #chunks = new Set<Chunk>();
+  readonly #perMember = new Map<PoolMember, number>();
+  #items = 0;
+
+  /** `timeoutMs` is each item's deadline; answers and failures go to `answers`. */
+  constructor(method: PoolMethod, timeoutMs: number, answers: ChunkAnswers) {
+    this.#method = method;
+    this.#timeoutMs = timeoutMs;
+    this.#answers = answers;
+  }
+
+  /** The chunks in flight, oldest first. */
+  get chunks(): ReadonlySet<Chunk> {
+    return this.#chunks;
+  }
+
+  /** Items in flight, counting each copy of a straggler. */
+  get items(): number {
+    return this.#items;
+  }
+
+  /** Chunks of this map `member` holds. */
+  running(member: PoolMember): number {
+    return this.#perMember.get(member) ?? 0;
+  }
+
+  /** The nodes holding at least one chunk, in the order they first got one. */
+  *holding(): Iterable<PoolMember> {
+    for (const [member, chunks] of this.#perMember) if (chunks > 0) yield member;
+  }
+
+  /**
+   * Sends `jobs` to `member` as one batch of `calls`. With `twin`, the chunk
+   * is a copy of that straggler, racing it; the first to answer wins.
+   */
+  send(member: PoolMember, jobs: Job[], calls: unknown[][], twin?: Chunk): void {
+    const chunk: Chunk = { jobs, member, sentAt: performance.now(), open: true, cancel: () => {} };
+    if (twin) {
+      chunk.twin = twin;
+      twin.twin = chunk;
+    }
+    for (const job of jobs) job.live++;
+    this.#items += jobs.length;
+    this.#chunks.add(chunk);
+    this.#perMember.set(member, this.running(member) + 1);
+    member.began();
+    // Each item gets its deadline; the chunk as a whole at most an hour, unless one item's is longer.
+    const timeoutMs = Math.min(this.#timeoutMs * jobs.length, Math.max(this.#timeoutMs, 3_600_000));
+    const cancel = member.session().batch(
+      { object: this.#method.object },
+      this.#method.method,
+      calls,
+      { timeoutMs },
+      {
+        done: (outcomes) => this.#answers.done(chunk, outcomes),
+        fail: (error) => this.#answers.fail(chunk, error),
+      },
+    );
+    if (chunk.open) chunk.cancel = cancel;
+  }
+
+  /** Takes a chunk out of flight; false when it already was. */
+  close(chunk: Chunk): boolean {
+    if (!chunk.open) return false;
+    chunk.open = false;
+    this.#chunks.delete(chunk);
+    this.#items -= chunk.jobs.length;
+    this.#perMember.set(chunk.member, (this.#perMember.get(chunk.member) ?? 1) - 1);
+    chunk.member.ended();
+    for (const job of chunk.jobs) job.live--;
+    return true;
+  }
+
+  /** Cancels a chunk on its node; its failure is then ignored. */
+  cancel(chunk: Chunk): void {
+    if (!this.close(chunk)) return;
+    chunk.cancel();
+  }
+
+  /** Cancels every chunk in flight. */
+  cancelAll(): void {
+    for (const chunk of [...this.#chunks]) this.cancel(chunk);
+  }
+}
