@@ -1,9 +1,11 @@
+import { toCallError } from "../src/call-error.js";
 import { Code } from "../src/code.js";
 import type { Callback, CallbackResult } from "../src/gen/ferry/v1/objects.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { forbiddenReason } from "../src/reserved-names.js";
 import { ServerError } from "../src/server-error.js";
-import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
+import { type RefCodec, toValue } from "../src/value-codec.js";
+import { decodeArgs, ListPath } from "../src/value-lists.js";
 
 interface Registered {
   target: object;
@@ -115,7 +117,7 @@ export class ClientRefs implements RefCodec {
           `callback ${callback.refId} ended with the call that passed it`,
         );
       }
-      const args = callback.args.map((a, i) => fromValue(a, () => `callback args[${i}]`, this));
+      const args = decodeArgs(callback.args, new ListPath("callback args"), this);
       let result: unknown;
       if (callback.method === "") {
         if (typeof entry.target !== "function")
@@ -135,22 +137,8 @@ export class ClientRefs implements RefCodec {
       this.take();
       return { id: callback.id, value, error: undefined };
     } catch (err) {
-      const error = err instanceof ServerError ? err : undefined;
-      const message = err instanceof Error ? err.message : String(err);
-      return {
-        id: callback.id,
-        value: undefined,
-        error: {
-          code: error?.code ?? Code.UNKNOWN,
-          message,
-          detail: {
-            name: err instanceof Error ? err.name : "Error",
-            message,
-            stack: "",
-            field: error?.field ?? "",
-          },
-        },
-      };
+      // The callback's own words go back; its stack stays here.
+      return { id: callback.id, value: undefined, error: toCallError(err) };
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { CallError, Outcome } from "../src/gen/ferry/v1/objects.js";
 import type { Value } from "../src/gen/ferry/v1/value.js";
-import { fromValue, toValue } from "../src/value-codec.js";
+import { fromValue } from "../src/value-codec.js";
+import { ListPath, toValues } from "../src/value-lists.js";
 import type { ClientRefs } from "./client-refs.js";
 import { RemoteError } from "./remote-error.js";
 import type { BatchOutcome } from "./session-call.js";
@@ -15,34 +16,31 @@ export function callError(error: CallError): RemoteError {
 }
 
 /**
- * A batch's argument lists as Values. One path function serves every entry,
- * reading the loop's indexes when a value is refused: a map of a million
- * items builds no path string and no closure per item.
+ * A batch's argument lists as Values. One path serves every entry (see
+ * ListPath): a map of a million items builds no path string and no closure
+ * per item.
  */
 export function encodeCalls(calls: unknown[][], refs: ClientRefs): { args: Value[] }[] {
-  let c = 0;
-  let i = 0;
-  const path = () => `calls[${c}][${i}]`;
+  const entry = new ListPath("calls");
+  const args = new ListPath(entry.at);
   const encoded = new Array<{ args: Value[] }>(calls.length);
-  for (c = 0; c < calls.length; c++) {
-    const args = calls[c] as unknown[];
-    const values = new Array<Value>(args.length);
-    for (i = 0; i < args.length; i++) values[i] = toValue(args[i], path, refs);
-    encoded[c] = { args: values };
+  for (let c = 0; c < calls.length; c++) {
+    entry.index = c;
+    encoded[c] = { args: toValues(calls[c] as unknown[], args, refs) };
   }
   return encoded;
 }
 
-/** A batch's outcomes, each a value or its error; one path function for the whole batch, as above. */
+/** A batch's outcomes, each a value or its error; one path for the whole batch, as above. */
 export function decodeOutcomes(outcomes: Outcome[], refs: ClientRefs): BatchOutcome[] {
-  let i = 0;
-  const path = () => `results[${i}]`;
+  const path = new ListPath("results");
   const out = new Array<BatchOutcome>(outcomes.length);
-  for (i = 0; i < outcomes.length; i++) {
+  for (let i = 0; i < outcomes.length; i++) {
     const outcome = outcomes[i] as Outcome;
+    path.index = i;
     out[i] = outcome.error
       ? { ok: false, error: callError(outcome.error) }
-      : { ok: true, value: fromValue(outcome.value, path, refs) };
+      : { ok: true, value: fromValue(outcome.value, path.at, refs) };
   }
   return out;
 }

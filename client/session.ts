@@ -1,15 +1,16 @@
 import type { Client, ClientDuplexStream, Metadata } from "@grpc/grpc-js";
+import { tooLargeError } from "../src/call-error.js";
 import { Code } from "../src/code.js";
-import { framedSize, framesOr, packFrames } from "../src/frames.js";
 import {
   ClientMessage,
   type MethodDescription,
   ObjectsService,
   type ServerMessage,
-  type SessionRequest,
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
-import { fromValue, toValue } from "../src/value-codec.js";
+import { SessionWire, writeFrame } from "../src/session-wire.js";
+import { fromValue } from "../src/value-codec.js";
+import { ListPath, toValues } from "../src/value-lists.js";
 import { watchAbort } from "./abort-watch.js";
 import { buildMetadata } from "./build-metadata.js";
 import type { ClientRefs } from "./client-refs.js";
@@ -63,19 +64,17 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export class ClientSession {
   readonly #client: Client;
   readonly #target: string;
-  #stream: ClientDuplexStream<SessionRequest, SessionResponse> | undefined;
+  #stream: ClientDuplexStream<Buffer, SessionResponse> | undefined;
   #generation = 0;
   #nextId = 1n;
   readonly #pending = new Map<bigint, Pending>();
-  #outbox: ClientMessage[] = [];
-  #scheduled = false;
+  readonly #wire: SessionWire<ClientMessage>;
   #closed = false;
   readonly #refs: ClientRefs;
   readonly #described = new Map<string, Promise<MethodDescription[]>>();
   /** What the node holds for this session, and when an idle stream ends. */
   readonly #holds: SessionHolds;
   readonly #metadata: () => Metadata;
-  readonly #maxMessageBytes: number;
 
   /**
    * `refs` makes this session's reference table (it needs the session to
@@ -89,11 +88,17 @@ export class ClientSession {
     metadata: () => Metadata = buildMetadata,
     maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
-    this.#maxMessageBytes = maxMessageBytes;
     this.#client = client;
     this.#target = target;
     this.#refs = refs(this);
     this.#metadata = metadata;
+    this.#wire = new SessionWire<ClientMessage>({
+      encode: (message) => ClientMessage.encode(message).finish(),
+      maxMessageBytes,
+      tooLarge: (message, bytes) => this.#tooLarge(message, bytes, maxMessageBytes),
+      write: (frame) => this.#stream?.write(frame) ?? true,
+      schedule: queueMicrotask,
+    });
     this.#holds = new SessionHolds(
       () => !this.#stream || this.#pending.size > 0,
       () => {
@@ -155,7 +160,7 @@ export class ClientSession {
     return this.#issue(
       target,
       method,
-      () => args.map((arg, i) => toValue(arg, () => `args[${i}]`, this.#refs)),
+      () => toValues(args, new ListPath("args"), this.#refs),
       (id, encoded, timeoutMs) => ({
         call: {
           id,
@@ -309,7 +314,7 @@ export class ClientSession {
     this.#generation++;
     const stream = this.#client.makeBidiStreamRequest(
       SESSION.path,
-      framesOr(SESSION.requestSerialize),
+      writeFrame,
       SESSION.responseDeserialize,
       this.#metadata(),
       {},
@@ -395,36 +400,28 @@ export class ClientSession {
 
   /** Queues a message; all messages of this tick leave together, in frames packed by size. */
   #send(message: ClientMessage): void {
-    this.#outbox.push(message);
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      const messages = this.#outbox;
-      this.#outbox = [];
-      const encoded: Uint8Array[] = [];
-      for (const m of messages) {
-        const bytes = ClientMessage.encode(m).finish();
-        if (framedSize(bytes.length) + 16 > this.#maxMessageBytes && this.#refuseTooLarge(m, bytes.length))
-          continue;
-        encoded.push(bytes);
-      }
-      // Pre-packed frames: the stream's serializer writes them as they are.
-      for (const frame of packFrames(encoded)) this.#stream?.write(frame as unknown as SessionRequest);
-    });
+    this.#wire.send(message);
   }
 
-  /** Fails a call whose arguments are more than a node takes in one message; true when it was one. */
-  #refuseTooLarge(message: ClientMessage, bytes: number): boolean {
+  /**
+   * What goes in place of a message no frame may carry: nothing for a call
+   * or batch, which fails alone with RESOURCE_EXHAUSTED, and for a callback's
+   * result, its error. Anything else (small by nature) goes as it is.
+   */
+  #tooLarge(message: ClientMessage, encoded: Uint8Array, maxMessageBytes: number): Uint8Array | undefined {
+    const bytes = encoded.length;
     const id = message.call?.id ?? message.batch?.id;
-    if (id === undefined) return false;
-    this.#settle(id)?.fail(
-      new RemoteError(
-        Code.RESOURCE_EXHAUSTED,
-        `the call's arguments are ${bytes} bytes, more than one message may carry (maxMessageBytes ${this.#maxMessageBytes}); send smaller pieces`,
-      ),
-    );
-    return true;
+    if (id !== undefined) {
+      const error = tooLargeError("the call's arguments", bytes, maxMessageBytes, "send smaller pieces");
+      this.#settle(id)?.fail(callError(error));
+      return undefined;
+    }
+    const answered = message.callbackResult;
+    if (answered) {
+      const error = tooLargeError("the callback's result", bytes, maxMessageBytes, "return less from it");
+      return ClientMessage.encode({ callbackResult: { id: answered.id, value: undefined, error } }).finish();
+    }
+    return encoded;
   }
 }
 

@@ -2,6 +2,7 @@ import { Code } from "../src/code.js";
 import type { CallError, Outcome as EntryOutcome } from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
 import { type RefCodec, toValue } from "../src/value-codec.js";
+import { ListPath } from "../src/value-lists.js";
 import type { Outcome } from "./dispatch.js";
 
 /** How one entry of a batch ended. */
@@ -86,16 +87,16 @@ export function outcomesOf(
   fail: (err: unknown) => CallError,
 ): EntryOutcome[] {
   const out = new Array<EntryOutcome>(results.length);
-  let i = 0;
-  const path = () => `results[${i}]`;
-  for (i = 0; i < results.length; i++) {
+  const path = new ListPath("results");
+  for (let i = 0; i < results.length; i++) {
     const r = results[i] as EntryResult;
     if (!r.ok) {
       out[i] = { error: fail(r.error) };
       continue;
     }
+    path.index = i;
     try {
-      out[i] = { value: toValue(r.value, path, refs) };
+      out[i] = { value: toValue(r.value, path.at, refs) };
     } catch (err) {
       out[i] = { error: fail(err) };
     }

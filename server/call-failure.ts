@@ -1,6 +1,5 @@
-import { Code } from "../src/code.js";
+import { toCallError } from "../src/call-error.js";
 import type { ErrorDetail } from "../src/gen/ferry/v1/errors.js";
-import { isServerError } from "../src/server-error.js";
 
 // What a failed call tells its caller, in terms of no transport: the session,
 // unary handlers and worker threads (which load no gRPC) all use it.
@@ -25,21 +24,21 @@ export interface CallFailure {
 /**
  * Turns anything a handler threw into what the caller receives. A ServerError
  * keeps its code and message; anything else becomes UNKNOWN with a generic
- * message, and the node logs the original.
+ * message (its own, and its stack, with `exposeStacks`), and the node logs the original.
  */
 export function describeFailure(err: unknown, path: string, options: CallScopeOptions): CallFailure {
-  if (isServerError(err)) {
-    return {
-      code: err.code,
-      message: err.message,
-      detail: { name: err.name, message: err.message, stack: "", field: err.field ?? "" },
-    };
-  }
-  const error = err instanceof Error ? err : new Error(String(err));
-  options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
-  const message = options.exposeStacks
-    ? error.message
-    : `internal error in ${path} (details are in the node's log)`;
-  const stack = options.exposeStacks ? (error.stack ?? "") : "";
-  return { code: Code.UNKNOWN, message, detail: { name: error.name, message, stack, field: "" } };
+  return toCallError(err, (error) => {
+    options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
+    return options.exposeStacks
+      ? { message: error.message, stack: error.stack ?? "" }
+      : { message: `internal error in ${path} (details are in the node's log)`, stack: "" };
+  });
+}
+
+/** A oneway call's answer, which nobody waits for: a failure is only logged. */
+export function logFailure(answer: Promise<unknown>, path: string, options: CallScopeOptions): Promise<void> {
+  return answer.then(
+    () => undefined,
+    (err: unknown) => void describeFailure(err, path, options),
+  );
 }

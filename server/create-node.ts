@@ -7,8 +7,8 @@ import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-
 import type { Agent } from "undici";
 import { LOCAL_BUILD } from "../src/build-identity.js";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
-import { framesOr } from "../src/frames.js";
 import type { NodeRecord } from "../src/node-record.js";
+import { writeFrame } from "../src/session-wire.js";
 import { exposeComputeObjects, exposeNodeObject } from "./compute-objects.js";
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -123,13 +123,10 @@ export class FerryNode {
     this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
     exposeNodeObject(this.#host, () => nodeInfo(ctx, this.#pool, startedAt, services));
     const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
-    // Session responses go out as frames packed by size (src/frames.ts), written as they are.
+    // Session responses go out as frames packed by size (src/session-wire.ts), written as they are.
     const objects = {
       ...SERVICES.Objects,
-      session: {
-        ...SERVICES.Objects.session,
-        responseSerialize: framesOr(SERVICES.Objects.session.responseSerialize),
-      },
+      session: { ...SERVICES.Objects.session, responseSerialize: writeFrame },
     };
     this.#server.addService(objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
 

@@ -1,6 +1,9 @@
-import type { ServerDuplexStream } from "@grpc/grpc-js";
+import type {
+  handleBidiStreamingCall,
+  ServerDuplexStream,
+  UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
-import { Code } from "../src/code.js";
 import {
   type DescribeRequest,
   type DescribeResponse,
@@ -9,27 +12,30 @@ import {
   type ObjectsServer,
   ServerMessage,
   type SessionRequest,
-  type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
-import { ServerError } from "../src/server-error.js";
-import { fromValue, toValue } from "../src/value-codec.js";
-import { VALUE_LIMITS } from "../src/value-limits.js";
+import { toValue } from "../src/value-codec.js";
 import { PROTOCOL_VERSION } from "../src/version.js";
 import { collect, THROUGH_A_SESSION } from "./batch.js";
 import { checkClientBuild } from "./build-check.js";
-import { describeFailure } from "./call-failure.js";
+import { logFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
-import { dispatch } from "./dispatch.js";
 import { type HandlerContext, unary } from "./handlers.js";
 import type { ObjectHost } from "./object-host.js";
 import { ServerSession } from "./session.js";
 import type { SessionLimits } from "./session-limits.js";
-import { workerArgRefs } from "./workers/worker-objects.js";
+import { startCall } from "./start-call.js";
 
 function deadlineOf(call: { getDeadline(): Date | number }): number {
   const d = call.getDeadline();
   const ms = d instanceof Date ? d.getTime() : d;
   return Number.isFinite(ms) ? ms : Date.now() + DEFAULT_TIMEOUT_MS;
+}
+
+/** ferry.v1.Objects as a node serves it: Session answers with frames packed already (src/session-wire.ts). */
+export interface ObjectsHandlers extends UntypedServiceImplementation {
+  invoke: ObjectsServer["invoke"];
+  describe: ObjectsServer["describe"];
+  session: handleBidiStreamingCall<SessionRequest, Buffer>;
 }
 
 /** gRPC handlers of ferry.v1.Objects over a node's object host; `sessions` tracks the live ones. */
@@ -38,48 +44,28 @@ export function objectsServer(
   host: ObjectHost,
   limits: SessionLimits,
   sessions: Set<ServerSession>,
-): ObjectsServer {
+): ObjectsHandlers {
   return {
     invoke: unary(
       ctx,
       "/ferry.v1.Objects/Invoke",
       async (req: InvokeRequest, signal, call): Promise<InvokeResponse> => {
-        if (req.args.length > VALUE_LIMITS.maxArgs) {
-          throw new ServerError(
-            Code.INVALID_ARGUMENT,
-            `args: at most ${VALUE_LIMITS.maxArgs} arguments, got ${req.args.length}`,
-            {
-              field: "args",
-            },
-          );
-        }
         const resolved = host.resolve(req.object, req.method, undefined);
         const label = `${req.object}.${req.method}`;
-        const refs = resolved.where === "workers" ? workerArgRefs(label) : undefined;
-        const args = req.args.map((a, i) => fromValue(a, () => `args[${i}]`, refs));
         const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
-        if (resolved.where === "workers") {
-          const answer = ctx.workers.call(
-            resolved,
-            args,
-            context,
-            0n,
-            resolved.method.stream ? "collect" : "result",
-          );
-          if (resolved.method.oneway) {
-            answer.catch((err: unknown) => describeFailure(err, label, ctx));
-            return { result: { nullValue: 0 } };
-          }
-          return { result: ServerMessage.decode(await answer).result?.value };
-        }
-        const outcome = dispatch(resolved, args, context, ctx.loopWatch);
-        if (resolved.method.oneway && outcome.kind === "value") {
+        const started = startCall(resolved, req.args, label, context, ctx, undefined, {
+          id: 0n,
+          streams: "collect",
+        });
+        if (resolved.method.oneway && started.kind !== "stream") {
           // Declared oneway: answer at once; a failure is only logged.
-          outcome.value.catch((err: unknown) => describeFailure(err, label, ctx));
+          void logFailure(started.value, label, ctx);
           return { result: { nullValue: 0 } };
         }
-        if (outcome.kind === "value") return { result: toValue(await outcome.value, "result") };
-        return { result: toValue(await collect(outcome.items, label, THROUGH_A_SESSION), "result") };
+        if (started.kind === "encoded")
+          return { result: ServerMessage.decode(await started.value).result?.value };
+        if (started.kind === "value") return { result: toValue(await started.value, "result") };
+        return { result: toValue(await collect(started.items, label, THROUGH_A_SESSION), "result") };
       },
     ),
     describe: unary(
@@ -89,7 +75,7 @@ export function objectsServer(
         return { objects: host.describe(req.object), protocol: PROTOCOL_VERSION };
       },
     ),
-    session: (call: ServerDuplexStream<SessionRequest, SessionResponse>) => {
+    session: (call: ServerDuplexStream<SessionRequest, Buffer>) => {
       const refused = checkClientBuild(call.metadata);
       if (refused) {
         call.emit("error", toServiceError(refused, "/ferry.v1.Objects/Session", ctx));

@@ -2,7 +2,8 @@ import { Code } from "../src/code.js";
 import type { CallbackResult, ServerMessage } from "../src/gen/ferry/v1/objects.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
-import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
+import { fromValue, type RefCodec } from "../src/value-codec.js";
+import { ListPath, toValues } from "../src/value-lists.js";
 import { currentCall } from "./call-context.js";
 import { type ExposedMethod, unknownMethod } from "./exposure.js";
 import type { BoundCall, ObjectHost } from "./object-host.js";
@@ -138,7 +139,7 @@ export class SessionRefs implements RefCodec {
     if (this.#closed) return Promise.reject(new ServerError(Code.CANCELLED, "the session ended"));
     const id = this.#nextCallback++;
     return new Promise((resolve, reject) => {
-      const encoded = args.map((arg, i) => toValue(arg, () => `callback args[${i}]`, this));
+      const encoded = toValues(args, new ListPath("callback args"), this);
       let signal: AbortSignal | undefined;
       try {
         signal = currentCall().signal;

@@ -1,24 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import type {
-  Batch,
-  Call,
-  CallError,
-  ServerMessage,
-  SessionRequest,
-  SessionResponse,
-} from "../src/gen/ferry/v1/objects.js";
-import type { Value } from "../src/gen/ferry/v1/value.js";
+import type { Batch, Call, CallError, ServerMessage, SessionRequest } from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
-import { fromValue, type RefCodec, toValue } from "../src/value-codec.js";
-import { VALUE_LIMITS } from "../src/value-limits.js";
+import { toValue } from "../src/value-codec.js";
+import { decodeArgs, ListPath } from "../src/value-lists.js";
 import { MAX_BATCH_CALLS, outcomesOf, runBatch } from "./batch.js";
-import type { CallContext } from "./call-context.js";
-import { describeFailure } from "./call-failure.js";
+import { describeFailure, logFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
 import type { Cancellation } from "./cancellation.js";
-import { type Outcome as Dispatched, dispatch } from "./dispatch.js";
+import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
 import type { BoundCall, ObjectHost, ResolvedCall, SessionObjects } from "./object-host.js";
 import { type AdmittedCall, SessionCalls } from "./session-calls.js";
@@ -26,12 +17,10 @@ import type { SessionLimits } from "./session-limits.js";
 import { EncodedMessage, SessionOutbox } from "./session-outbox.js";
 import { SessionRefs } from "./session-refs.js";
 import { SessionStreams } from "./session-streams.js";
+import { type Started, startCall } from "./start-call.js";
 import { packArgs, workerArgRefs } from "./workers/worker-objects.js";
 
 const PATH = "/ferry.v1.Objects/Session";
-
-/** A call under way: a value here, a worker's encoded answer, or a stream (of either). */
-type Started = Dispatched | { kind: "encoded"; value: Promise<Uint8Array> };
 
 /**
  * The node's side of one client session: calls arrive in frames, run
@@ -41,7 +30,7 @@ type Started = Dispatched | { kind: "encoded"; value: Promise<Uint8Array> };
  * ends, every running call is cancelled and the objects are dropped.
  */
 export class ServerSession {
-  readonly #call: ServerDuplexStream<SessionRequest, SessionResponse>;
+  readonly #call: ServerDuplexStream<SessionRequest, Buffer>;
   readonly #host: ObjectHost;
   readonly #ctx: HandlerContext;
   readonly #objects: SessionObjects;
@@ -54,7 +43,7 @@ export class ServerSession {
   #onClose: (() => void) | undefined;
 
   constructor(
-    call: ServerDuplexStream<SessionRequest, SessionResponse>,
+    call: ServerDuplexStream<SessionRequest, Buffer>,
     host: ObjectHost,
     ctx: HandlerContext,
     limits: SessionLimits,
@@ -140,25 +129,6 @@ export class ServerSession {
       : this.#refs.resolve(target.refId as string, method);
   }
 
-  /**
-   * `path` names the list (`args`, or `calls[i].args` in a batch). It is a
-   * function so that a batch writes no path string per entry: one is made
-   * only when something is refused.
-   */
-  #decodeArgs(args: Value[], path: () => string, refs: RefCodec = this.#refs): unknown[] {
-    if (args.length > VALUE_LIMITS.maxArgs) {
-      const at = path();
-      throw new ServerError(Code.INVALID_ARGUMENT, `${at}: at most ${VALUE_LIMITS.maxArgs} arguments`, {
-        field: at,
-      });
-    }
-    let i = 0;
-    const argPath = () => `${path()}[${i}]`;
-    const out = new Array<unknown>(args.length);
-    for (i = 0; i < args.length; i++) out[i] = fromValue(args[i], argPath, refs);
-    return out;
-  }
-
   #onCall(call: Call): void {
     const { id } = call;
     const admitted = this.#admit(id, call.timeoutMs);
@@ -168,29 +138,15 @@ export class ServerSession {
     try {
       if (refusal) throw refusal;
       const resolved = this.#resolve(call, call.method);
-      const started = this.#start(call, path, resolved, context);
+      const started = startCall(resolved, call.args, path, context, this.#ctx, this.#refs, {
+        id,
+        streams: "items",
+      });
       this.#answer(call, path, started, resolved.method.oneway, cancellation, done);
     } catch (err) {
       this.#answerError(call, path, err);
       done();
     }
-  }
-
-  /** Starts a call here, or in a worker thread, whose answer comes back encoded. */
-  #start(call: Call, path: string, resolved: ResolvedCall, context: CallContext): Started {
-    if (resolved.where === "here") {
-      return dispatch(
-        resolved,
-        this.#decodeArgs(call.args, () => "args"),
-        context,
-        this.#ctx.loopWatch,
-      );
-    }
-    const args = this.#decodeArgs(call.args, () => "args", workerArgRefs(path));
-    const { workers } = this.#ctx;
-    if (resolved.method.stream)
-      return { kind: "stream", items: workers.stream(resolved, args, context, call.id) };
-    return { kind: "encoded", value: workers.call(resolved, args, context, call.id, "result") };
   }
 
   /** Answers a started call: its result, its stream, or (oneway) at once, its failure only logged. */
@@ -210,7 +166,7 @@ export class ServerSession {
     const value: Promise<unknown> = started.value;
     if (oneway) {
       if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
-      value.catch((err: unknown) => describeFailure(err, path, this.#ctx)).finally(done);
+      void logFailure(value, path, this.#ctx).finally(done);
       return;
     }
     value
@@ -249,14 +205,16 @@ export class ServerSession {
       }
       // An unknown object or method fails the batch as a whole, before any entry runs.
       const first = this.#resolve(batch, batch.method);
-      let entry = 0;
-      const argsPath = () => `calls[${entry}].args`;
+      // Entries decode one after another: `entry.index` is the one being decoded.
+      const entry = new ListPath("calls");
+      const argsPath = new ListPath(() => `${entry.at()}.args`);
       if (first.where === "workers") {
         // One task for the whole batch; its entries' arguments decode here.
         const refs = workerArgRefs(path);
         const entries = new Array<unknown[]>(batch.calls.length);
-        for (entry = 0; entry < entries.length; entry++) {
-          entries[entry] = this.#decodeArgs(batch.calls[entry]?.args ?? [], argsPath, refs);
+        for (let i = 0; i < entries.length; i++) {
+          entry.index = i;
+          entries[i] = decodeArgs(batch.calls[i]?.args ?? [], argsPath, refs);
         }
         this.#ctx.workers
           .batch(first, packArgs(entries), context, id)
@@ -269,13 +227,12 @@ export class ServerSession {
         return;
       }
       const percall = this.#host.isPerCall(first.object);
-      // runBatch starts entries one after another, synchronously: `entry` is the
-      // one being decoded whenever the shared path function is asked.
+      // runBatch starts entries one after another, synchronously.
       const began = performance.now();
       const running = runBatch(batch.calls.length, (i) => {
-        entry = i;
+        entry.index = i;
         const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
-        const args = this.#decodeArgs(batch.calls[i]?.args ?? [], argsPath);
+        const args = decodeArgs(batch.calls[i]?.args ?? [], argsPath, this.#refs);
         return dispatch(resolved as BoundCall, args, context);
       });
       this.#ctx.loopWatch.held(first, performance.now() - began);
@@ -300,8 +257,7 @@ export class ServerSession {
   }
 
   #callError(path: string, err: unknown): CallError {
-    const failure = describeFailure(err, path, this.#ctx);
-    return { code: failure.code, message: failure.message, detail: failure.detail };
+    return describeFailure(err, path, this.#ctx);
   }
 
   /** Queues a message; everything queued in this turn of the event loop leaves as one frame. */

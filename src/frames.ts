@@ -44,11 +44,6 @@ export function packFrames(messages: readonly Uint8Array[]): Buffer[] {
   return frames;
 }
 
-/** A serializer that writes pre-packed frames as they are and encodes anything else with `encode`. */
-export function framesOr<T>(encode: (value: T) => Buffer): (value: T | Buffer) => Buffer {
-  return (value) => (Buffer.isBuffer(value) ? value : encode(value as T));
-}
-
 function varintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
