@@ -1,8 +1,8 @@
 import { Code } from "../src/code.js";
-import type { MethodDescription } from "../src/gen/ferry/v1/objects.js";
 import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
 import { type Chunk, MapFlight } from "./map-flight.js";
+import { MapLanes } from "./map-lanes.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
 import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
@@ -30,18 +30,6 @@ export const HANG_CHECK_AFTER_MS = 750;
 /** Least time a call runs before a copy of it may race on an idle node. */
 const SPECULATE_AFTER_MS = 20;
 
-/** Calls quicker than this, in milliseconds, get a queued extra per node to hide the round trip. */
-const QUEUE_BELOW_MS = 20;
-
-/** How long a node that answered RESOURCE_EXHAUSTED gets no new work. */
-const BACKOFF_MS = 100;
-
-/** Chunks in flight per node an I/O-bound map aims for. */
-const IO_CHUNKS_PER_NODE = 8;
-
-/** Most items in one chunk of an I/O-bound map: a chunk answers when its slowest item does. */
-const MAX_IO_CHUNK = 64;
-
 /**
  * One map over a pool: pulls items lazily, packs them into chunks, keeps
  * every node's slots busy (a node gets more work when it returns some), sends
@@ -58,7 +46,7 @@ export class MapRun {
   readonly #sizer: ChunkSizer;
   readonly #window: MapWindow;
   readonly #flight: MapFlight;
-  readonly #paused = new Map<PoolMember, number>();
+  readonly #lanes: MapLanes;
   readonly #descriptions: MethodDescriptions;
   #out: Completion[] = [];
   #started = false;
@@ -67,8 +55,6 @@ export class MapRun {
   #failure: unknown;
   #wake: (() => void) | undefined;
   #pumping = false;
-  /** Items in the next chunk, worked out at the start of each dispatch pass. */
-  #size = 1;
   #pumpAgain = false;
   readonly #onAbort = () => this.#abort();
 
@@ -90,6 +76,14 @@ export class MapRun {
     this.#flight = new MapFlight(method, this.#timeoutMs, {
       done: (chunk, outcomes) => this.#chunkDone(chunk, outcomes),
       fail: (chunk, error) => this.#chunkFailed(chunk, error),
+    });
+    this.#lanes = new MapLanes({
+      host,
+      concurrency: options.concurrency,
+      length: this.#window.length,
+      sizer: this.#sizer,
+      descriptions: this.#descriptions,
+      flight: this.#flight,
     });
   }
 
@@ -202,10 +196,9 @@ export class MapRun {
       this.#finishOrGiveUp();
       return;
     }
-    // Once per pass: it reads every node, and every node's lanes depend on it.
-    this.#size = this.#chunkSize();
+    this.#lanes.resize();
     for (;;) {
-      const member = this.#pickMember();
+      const member = this.#lanes.pick();
       if (!member) break;
       const jobs = this.#takeJobs();
       if (jobs.length === 0) break;
@@ -217,72 +210,10 @@ export class MapRun {
     this.#finishOrGiveUp();
   }
 
-  /** The usable node with the most room, or undefined when none has any. */
-  #pickMember(): PoolMember | undefined {
-    let best: PoolMember | undefined;
-    let bestLoad = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    for (const member of this.#host.members) {
-      if (member.state !== "up") continue;
-      const described = this.#descriptions.usable(member);
-      if (!described) continue;
-      if ((this.#paused.get(member) ?? 0) > now) continue;
-      const running = this.#flight.running(member);
-      if (running >= this.#lanes(member, described)) continue;
-      const load = (member.inFlight + 1) / member.slots;
-      if (load < bestLoad) {
-        best = member;
-        bestLoad = load;
-      }
-    }
-    return best;
-  }
-
-  /**
-   * Calls of this run a node may hold: its slots (or the method's
-   * concurrency), plus one queued while calls are quick, so a slot never
-   * idles for a round trip. Slow calls get no queued extra: an item waits
-   * for the first slot free on any node rather than behind one on a busy
-   * node (greedy list scheduling), which is what shortens a map's tail.
-   */
-  #lanes(member: PoolMember, method: MethodDescription): number {
-    if (this.#options.concurrency !== undefined) return Number.POSITIVE_INFINITY;
-    // A declared concurrency counts calls: chunks of several items take several of them.
-    const capacity = method.concurrency ? Math.ceil(method.concurrency / this.#size) : member.slots;
-    return this.#sizer.averageMs < QUEUE_BELOW_MS ? capacity + 1 : capacity;
-  }
-
-  /**
-   * Items in the next chunk. CPU-bound methods: what the sizer learned,
-   * within the array's length. I/O-bound ones (a declared concurrency, or
-   * the map's `concurrency`): a node runs a chunk's items at once, so each
-   * chunk is a share of what may be in flight, about
-   * {@link IO_CHUNKS_PER_NODE} per node, saving a message and a deadline
-   * per item.
-   */
-  #chunkSize(): number {
-    if (this.#sizer.fixed || !this.#ioBound) return this.#sizer.sizeFor(this.#window.length, this.#slots());
-    let nodes = 0;
-    for (const member of this.#host.members) if (member.state === "up") nodes++;
-    nodes = Math.max(1, nodes);
-    const inFlight = this.#options.concurrency ?? this.#slots();
-    let size = Math.floor(inFlight / (nodes * IO_CHUNKS_PER_NODE));
-    const length = this.#window.length;
-    if (length !== undefined) size = Math.min(size, Math.floor(length / (nodes * IO_CHUNKS_PER_NODE)));
-    return Math.max(1, Math.min(size, MAX_IO_CHUNK));
-  }
-
-  get #ioBound(): boolean {
-    return this.#options.concurrency !== undefined || (this.#descriptions.description?.concurrency ?? 0) > 0;
-  }
-
   /** The next chunk's items: those to send again first, then new ones, within the window. */
   #takeJobs(): Job[] {
-    let room = this.#size;
-    if (this.#options.concurrency !== undefined) {
-      room = Math.min(room, this.#options.concurrency - this.#flight.items);
-      if (room <= 0) return [];
-    }
+    const room = this.#lanes.room();
+    if (room === 0) return [];
     try {
       return this.#window.take(room);
     } catch (err) {
@@ -294,7 +225,7 @@ export class MapRun {
   /** Keeps items from an async input ready, up to two chunks ahead and within the window. */
   #pullAsync(): void {
     this.#window.readAhead(
-      () => this.#size,
+      () => this.#lanes.size,
       () => !this.#ended,
       () => this.#pump(),
       (err) => this.#fail(err),
@@ -369,7 +300,7 @@ export class MapRun {
         break;
       }
       case "back off":
-        this.#paused.set(member, performance.now() + BACKOFF_MS);
+        this.#lanes.backOff(member);
         this.#requeue(chunk, error, true);
         break;
       case "not here":
@@ -446,14 +377,14 @@ export class MapRun {
     if (!this.#idempotent || this.#flight.chunks.size === 0) return;
     const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
     for (;;) {
-      const idle = this.#idleMember();
+      const idle = this.#lanes.idle();
       if (!idle) return;
       const now = performance.now();
       let queued: Chunk | undefined;
       let oldest: Chunk | undefined;
       for (const chunk of this.#flight.chunks) {
         if (chunk.twin || chunk.member === idle || now - chunk.sentAt < SPECULATE_AFTER_MS) continue;
-        if (this.#flight.running(chunk.member) > this.#capacity(chunk.member)) {
+        if (this.#lanes.queued(chunk.member)) {
           if (!queued || chunk.sentAt > queued.sentAt) queued = chunk;
         } else if (now - chunk.sentAt >= after && (!oldest || chunk.sentAt < oldest.sentAt)) {
           oldest = chunk;
@@ -467,25 +398,6 @@ export class MapRun {
         straggler,
       );
     }
-  }
-
-  /** Calls a node runs at once for this method: its declared concurrency, else its slots. */
-  #capacity(member: PoolMember): number {
-    return this.#descriptions.description?.concurrency || member.slots;
-  }
-
-  /** Calls of this method the usable nodes run at once. */
-  #slots(): number {
-    let slots = 0;
-    for (const member of this.#host.members) if (member.state === "up") slots += this.#capacity(member);
-    return Math.max(1, slots);
-  }
-
-  /** A usable node running fewer calls of this run than it has room for: somewhere a copy starts at once. */
-  #idleMember(): PoolMember | undefined {
-    const member = this.#pickMember();
-    if (!member || this.#flight.running(member) >= this.#capacity(member)) return undefined;
-    return member;
   }
 
   /** Ends the run once every item is out, or fails it when no node can take the rest. */
