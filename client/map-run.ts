@@ -4,6 +4,7 @@ import { ChunkSizer } from "./chunk-sizer.js";
 import { type Chunk, MapFlight } from "./map-flight.js";
 import { MapLanes } from "./map-lanes.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
+import { raceStragglers } from "./map-stragglers.js";
 import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
 import type { PoolMember } from "./pool-member.js";
@@ -26,9 +27,6 @@ export interface RunHost {
 
 /** A node that has said nothing for this long while holding work is asked whether it is alive. */
 export const HANG_CHECK_AFTER_MS = 750;
-
-/** Least time a call runs before a copy of it may race on an idle node. */
-const SPECULATE_AFTER_MS = 20;
 
 /**
  * One map over a pool: pulls items lazily, packs them into chunks, keeps
@@ -366,38 +364,16 @@ export class MapRun {
     this.#wakeUp();
   }
 
-  /**
-   * At the tail, races a copy of a straggler on a node with room. Work
-   * queued behind a busy node's slots goes first (its copy gains the whole
-   * wait), newest first since it is the furthest back; then the oldest call
-   * that has run past twice the usual time (a slow or stuck node).
-   */
+  /** At the tail of a map of an idempotent method, races copies of stragglers on idle nodes. */
   #speculate(): void {
-    if (this.#ended || !this.#window.drained) return;
-    if (!this.#idempotent || this.#flight.chunks.size === 0) return;
-    const after = Math.max(SPECULATE_AFTER_MS, 2 * this.#sizer.averageMs);
-    for (;;) {
-      const idle = this.#lanes.idle();
-      if (!idle) return;
-      const now = performance.now();
-      let queued: Chunk | undefined;
-      let oldest: Chunk | undefined;
-      for (const chunk of this.#flight.chunks) {
-        if (chunk.twin || chunk.member === idle || now - chunk.sentAt < SPECULATE_AFTER_MS) continue;
-        if (this.#lanes.queued(chunk.member)) {
-          if (!queued || chunk.sentAt > queued.sentAt) queued = chunk;
-        } else if (now - chunk.sentAt >= after && (!oldest || chunk.sentAt < oldest.sentAt)) {
-          oldest = chunk;
-        }
-      }
-      const straggler = queued ?? oldest;
-      if (!straggler) return;
+    if (this.#ended || !this.#window.drained || !this.#idempotent) return;
+    raceStragglers(this.#flight, this.#lanes, this.#sizer.averageMs, (idle, straggler) =>
       this.#send(
         idle,
         straggler.jobs.filter((job) => !job.done),
         straggler,
-      );
-    }
+      ),
+    );
   }
 
   /** Ends the run once every item is out, or fails it when no node can take the rest. */
