@@ -1,9 +1,10 @@
+import { Code } from "../src/code.js";
 import type { CallError, Outcome } from "../src/gen/ferry/v1/objects.js";
 import type { Value } from "../src/gen/ferry/v1/value.js";
 import { fromValue } from "../src/value-codec.js";
 import { ListPath, toValues } from "../src/value-lists.js";
 import type { ClientRefs } from "./client-refs.js";
-import { RemoteError } from "./remote-error.js";
+import { RemoteError, toRemoteError } from "./remote-error.js";
 import type { BatchOutcome } from "./session-call.js";
 
 /** A call's error as the node sent it in a session message, as a RemoteError. */
@@ -43,4 +44,28 @@ export function decodeOutcomes(outcomes: Outcome[], refs: ClientRefs): BatchOutc
       : { ok: true, value: fromValue(outcome.value, path.at, refs) };
   }
   return out;
+}
+
+/** Codes with which a node refuses a session as it opens, rather than losing it. */
+const REFUSALS = new Set<Code>([
+  Code.FAILED_PRECONDITION,
+  Code.UNAUTHENTICATED,
+  Code.PERMISSION_DENIED,
+  Code.RESOURCE_EXHAUSTED,
+]);
+
+/**
+ * Why the calls of a session whose stream ended fail: the node's refusal of
+ * the session itself (another build, no token) as it is, and anything else
+ * as UNAVAILABLE, since the session objects on the node are gone with it.
+ */
+export function sessionLost(err: unknown, target: string): RemoteError {
+  const error = err instanceof Error ? toRemoteError(err) : undefined;
+  if (error && REFUSALS.has(error.code)) return error;
+  const why = error ? error.details : "the node ended it";
+  return new RemoteError(
+    Code.UNAVAILABLE,
+    `session to ${target} broke (${why}); its session objects on the node are gone`,
+    { cause: err },
+  );
 }

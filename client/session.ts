@@ -24,8 +24,9 @@ import {
   type SessionCallOptions,
   STREAM_WINDOW_ITEMS,
 } from "./session-call.js";
+import { SessionDescribe } from "./session-describe.js";
 import { SessionHolds } from "./session-holds.js";
-import { callError, decodeOutcomes, encodeCalls } from "./session-values.js";
+import { callError, decodeOutcomes, encodeCalls, sessionLost } from "./session-values.js";
 
 interface Pending {
   sink: CallSink;
@@ -39,14 +40,6 @@ interface Pending {
 }
 
 const SESSION = ObjectsService.session;
-
-/** Codes with which a node refuses a session as it opens, rather than losing it. */
-const REFUSALS = new Set<Code>([
-  Code.FAILED_PRECONDITION,
-  Code.UNAUTHENTICATED,
-  Code.PERMISSION_DENIED,
-  Code.RESOURCE_EXHAUSTED,
-]);
 
 /**
  * Largest message a node takes by default (its maxMessageBytes), and a
@@ -71,7 +64,7 @@ export class ClientSession {
   readonly #wire: SessionWire<ClientMessage>;
   #closed = false;
   readonly #refs: ClientRefs;
-  readonly #described = new Map<string, Promise<MethodDescription[]>>();
+  readonly #describe: SessionDescribe;
   /** What the node holds for this session, and when an idle stream ends. */
   readonly #holds: SessionHolds;
   readonly #metadata: () => Metadata;
@@ -92,6 +85,7 @@ export class ClientSession {
     this.#target = target;
     this.#refs = refs(this);
     this.#metadata = metadata;
+    this.#describe = new SessionDescribe(client, metadata, (name, mode) => this.#holds.described(name, mode));
     this.#wire = new SessionWire<ClientMessage>({
       encode: (message) => ClientMessage.encode(message).finish(),
       maxMessageBytes,
@@ -111,32 +105,7 @@ export class ClientSession {
 
   /** The methods of exposed object `name`, asked once per session and remembered. */
   describe(name: string, timeoutMs: number): Promise<MethodDescription[]> {
-    let methods = this.#described.get(name);
-    if (!methods) {
-      const describe = ObjectsService.describe;
-      methods = new Promise<MethodDescription[]>((resolve, reject) => {
-        this.#client.makeUnaryRequest(
-          describe.path,
-          describe.requestSerialize,
-          describe.responseDeserialize,
-          { object: name },
-          this.#metadata(),
-          { deadline: Date.now() + timeoutMs },
-          (err, res) => {
-            if (err || !res) reject(toRemoteError(err));
-            else {
-              const described = res.objects[0];
-              resolve(described?.methods ?? []);
-              if (described) this.#holds.described(name, described.mode);
-            }
-          },
-        );
-      });
-      this.#described.set(name, methods);
-      // A failed look-up is asked again next time.
-      methods.catch(() => this.#described.delete(name));
-    }
-    return methods;
+    return this.#describe.methods(name, timeoutMs);
   }
 
   /** Sessions opened so far; a change means session-mode objects were dropped. */
@@ -327,20 +296,7 @@ export class ClientSession {
       if (this.#stream !== stream) return;
       this.#stream = undefined;
       this.#holds.lost();
-      const error = err instanceof Error ? toRemoteError(err) : undefined;
-      if (error && REFUSALS.has(error.code)) {
-        // The node refused the session itself (another build, no token): that is the answer.
-        this.#failAll(error);
-        return;
-      }
-      const why = error ? error.details : "the node ended it";
-      this.#failAll(
-        new RemoteError(
-          Code.UNAVAILABLE,
-          `session to ${this.#target} broke (${why}); its session objects on the node are gone`,
-          { cause: err },
-        ),
-      );
+      this.#failAll(sessionLost(err, this.#target));
     };
     stream.on("error", broken);
     stream.on("end", () => broken());
