@@ -1,6 +1,7 @@
 import { Code } from "../src/code.js";
 import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
+import { heldLoopFailure, noNodeCanTakeWork } from "./map-failure.js";
 import { type Chunk, MapFlight } from "./map-flight.js";
 import { MapLanes } from "./map-lanes.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
@@ -137,17 +138,9 @@ export class MapRun {
 
   /** A node came up or went down. */
   membersChanged(): void {
-    // A node that went silent because this very method held its event loop
-    // will do it again: fail the map with the cause instead of retrying.
-    const label = `${this.#method.object}.${this.#method.method}`;
-    const held = this.#host.members.find((m) => m.heldBy?.method === label && m.heldBy.at >= this.#startedAt);
+    const held = heldLoopFailure(this.#host.members, this.#method, this.#startedAt);
     if (held && !this.#ended) {
-      this.#fail(
-        new RemoteError(
-          Code.FAILED_PRECONDITION,
-          `${held.target} stopped answering because ${label} held its event loop for ${Math.round(held.heldBy?.ms ?? 0)} ms (it runs on the node's main thread); expose ${this.#method.object} with run: "workers" to run it in worker threads`,
-        ),
-      );
+      this.#fail(held);
       return;
     }
     this.#pump();
@@ -397,23 +390,8 @@ export class MapRun {
       if (!this.#host.resolving) this.#fail(this.#host.noNodes());
       return;
     }
-    let waiting = false;
-    const reasons: RemoteError[] = [];
-    for (const member of members) {
-      const refused = this.#descriptions.refusal(member);
-      if (refused) reasons.push(refused);
-      else if (member.state === "incompatible") reasons.push(member.error as RemoteError);
-      else if (member.state === "down" && member.confirmedDown) reasons.push(member.error as RemoteError);
-      else waiting = true;
-    }
-    if (waiting || reasons.length === 0) return;
-    const unavailable = reasons.filter((r) => r.code === Code.UNAVAILABLE);
-    if (unavailable.length === 0) {
-      this.#fail(reasons.find((r) => r.code === Code.FAILED_PRECONDITION) ?? (reasons[0] as RemoteError));
-      return;
-    }
-    const list = reasons.map((r) => r.details).join("; ");
-    this.#fail(new RemoteError(Code.UNAVAILABLE, `no node can take work: ${list}`));
+    const stuck = noNodeCanTakeWork(members, this.#descriptions);
+    if (stuck) this.#fail(stuck);
   }
 
   #abort(): void {

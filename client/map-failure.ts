@@ -1,0 +1,54 @@
+/**
+ * When a map fails as a whole rather than item by item: a node went silent
+ * because the map's own method held its event loop (it will do it again, so
+ * the map fails with the cause instead of sending the work elsewhere), or no
+ * node is left that can take the work. Decisions over the pool's nodes as
+ * they stand; what one failed chunk does is decideChunkFailure's.
+ */
+import { Code } from "../src/code.js";
+import type { MethodDescriptions } from "./method-descriptions.js";
+import type { PoolMember } from "./pool-member.js";
+import type { PoolMethod } from "./pool-method.js";
+import { RemoteError } from "./remote-error.js";
+
+/** The map's error when a node stopped answering because `method` held its event loop since `since`. */
+export function heldLoopFailure(
+  members: readonly PoolMember[],
+  method: PoolMethod,
+  since: number,
+): RemoteError | undefined {
+  const label = `${method.object}.${method.method}`;
+  const held = members.find((m) => m.heldBy?.method === label && m.heldBy.at >= since);
+  if (!held) return undefined;
+  return new RemoteError(
+    Code.FAILED_PRECONDITION,
+    `${held.target} stopped answering because ${label} held its event loop for ${Math.round(held.heldBy?.ms ?? 0)} ms (it runs on the node's main thread); expose ${method.object} with run: "workers" to run it in worker threads`,
+  );
+}
+
+/**
+ * The map's error when none of `members` can take its work: each refused
+ * the method, runs an incompatible build or is down for sure. Undefined
+ * while one may yet (it is up, connecting, or only slow to answer).
+ */
+export function noNodeCanTakeWork(
+  members: readonly PoolMember[],
+  descriptions: Pick<MethodDescriptions, "refusal">,
+): RemoteError | undefined {
+  let waiting = false;
+  const reasons: RemoteError[] = [];
+  for (const member of members) {
+    const refused = descriptions.refusal(member);
+    if (refused) reasons.push(refused);
+    else if (member.state === "incompatible") reasons.push(member.error as RemoteError);
+    else if (member.state === "down" && member.confirmedDown) reasons.push(member.error as RemoteError);
+    else waiting = true;
+  }
+  if (waiting || reasons.length === 0) return undefined;
+  const unavailable = reasons.filter((r) => r.code === Code.UNAVAILABLE);
+  if (unavailable.length === 0) {
+    return reasons.find((r) => r.code === Code.FAILED_PRECONDITION) ?? (reasons[0] as RemoteError);
+  }
+  const list = reasons.map((r) => r.details).join("; ");
+  return new RemoteError(Code.UNAVAILABLE, `no node can take work: ${list}`);
+}
