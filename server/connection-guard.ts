@@ -53,6 +53,10 @@ export function guardConnections(server: Server, limits: ConnectionLimits): bool
     const secure = http2Server instanceof TlsServer;
     let plain: Connection | undefined;
     const awaitingTls = new Map<string, Connection>();
+    const live = new Set<Connection>();
+    const sweep = setInterval(() => closeWithinGrace(live), CLOSE_GRACE_MS);
+    sweep.unref();
+    http2Server.once("close", () => clearInterval(sweep));
     http2Server.on("session", (session: ServerHttp2Session) => {
       const peer = `${session.socket.remoteAddress}:${session.socket.remotePort}`;
       let conn = secure ? awaitingTls.get(peer) : undefined;
@@ -72,11 +76,13 @@ export function guardConnections(server: Server, limits: ConnectionLimits): bool
       }
       const paired = conn;
       paired.socket = socket;
+      live.add(paired);
       if (!paired.settled) {
         paired.handshake = setTimeout(() => kill(paired), limits.handshakeTimeoutMs);
         paired.handshake.unref();
       }
       socket.once("close", () => {
+        live.delete(paired);
         clearTimeout(paired.handshake);
         if (awaitingTls.get(peer) === paired) awaitingTls.delete(peer);
       });
@@ -95,6 +101,8 @@ interface Connection {
   /** The peer's settings have arrived: the handshake is done. */
   settled?: boolean;
   streams: number;
+  /** When a sweep first found its session closing with no stream open. */
+  closingSince?: number;
 }
 
 function watchSession(conn: Connection, session: ServerHttp2Session): void {
@@ -107,7 +115,6 @@ function watchSession(conn: Connection, session: ServerHttp2Session): void {
     conn.streams++;
     stream.once("close", () => conn.streams--);
   });
-  closeWithinGrace(conn, session);
 }
 
 /**
@@ -121,20 +128,19 @@ function kill(conn: Connection): void {
 }
 
 /**
- * Gives a graceful close of `session` (grpc-js's idle timeout, shutdown, a
- * client's GOAWAY) {@link CLOSE_GRACE_MS} once no stream is open, then kills
- * the connection: Node's close waits forever for a peer that reads nothing.
- * A close with calls still running is left to finish them, as shutdown's
- * grace intends.
+ * Gives a graceful close of a session (grpc-js's idle timeout, shutdown, a
+ * client's GOAWAY) {@link CLOSE_GRACE_MS} to one or two sweeps once no
+ * stream is open, then kills the connection: Node's close waits forever for
+ * a peer that reads nothing. Node's public `session.closed` says a close has
+ * begun. A close with calls still running is left to finish them, as
+ * shutdown's grace intends.
  */
-function closeWithinGrace(conn: Connection, session: ServerHttp2Session): void {
-  const close = session.close.bind(session);
-  session.close = (callback?: () => void) => {
-    close(callback);
-    const timer = setInterval(() => {
-      if (conn.streams === 0) kill(conn);
-    }, CLOSE_GRACE_MS);
-    timer.unref();
-    conn.socket?.once("close", () => clearInterval(timer));
-  };
+function closeWithinGrace(live: ReadonlySet<Connection>): void {
+  const now = Date.now();
+  for (const conn of live) {
+    const closing = conn.session?.closed === true && conn.streams === 0;
+    if (!closing) conn.closingSince = undefined;
+    else if (conn.closingSince === undefined) conn.closingSince = now;
+    else kill(conn);
+  }
 }
