@@ -26,15 +26,27 @@ export function heldLoopFailure(
   );
 }
 
+/** The pool's nodes, as a map sees them. */
+export interface MapNodes {
+  readonly members: readonly PoolMember[];
+  /** The node list is not known yet. */
+  readonly resolving: boolean;
+  /** The error for a map with no node at all. */
+  noNodes(): RemoteError;
+}
+
 /**
- * The map's error when none of `members` can take its work: each refused
- * the method, runs an incompatible build or is down for sure. Undefined
- * while one may yet (it is up, connecting, or only slow to answer).
+ * The map's error when no node can take its work: there is none (once the
+ * list is known), or each refused the method, runs an incompatible build or
+ * is down for sure. Undefined while one may yet (it is up, connecting, or
+ * only slow to answer).
  */
 export function noNodeCanTakeWork(
-  members: readonly PoolMember[],
+  nodes: MapNodes,
   descriptions: Pick<MethodDescriptions, "refusal">,
 ): RemoteError | undefined {
+  const members = nodes.members;
+  if (members.length === 0) return nodes.resolving ? undefined : nodes.noNodes();
   let waiting = false;
   const reasons: RemoteError[] = [];
   for (const member of members) {

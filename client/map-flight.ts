@@ -15,7 +15,10 @@ export interface Chunk {
   twin?: Chunk;
 }
 
-/** Where a chunk's answer goes: every outcome, or the error that failed the call as a whole. */
+/**
+ * Where a chunk's answer goes: every outcome, or the error that failed the
+ * call as a whole. It hears of a chunk only if the chunk was still in flight.
+ */
 export interface ChunkAnswers {
   done(chunk: Chunk, outcomes: BatchOutcome[]): void;
   fail(chunk: Chunk, error: RemoteError): void;
@@ -24,8 +27,8 @@ export interface ChunkAnswers {
 /**
  * The calls of one map in flight: each chunk, the node it went to, and how
  * many chunks and items each node holds. A chunk leaves flight once, when it
- * is answered, fails or is cancelled, whichever comes first; the answer
- * handler closes it first and ignores what arrives after.
+ * is answered, fails or is cancelled, whichever comes first; what arrives
+ * after that is dropped.
  */
 export class MapFlight {
   readonly #method: PoolMethod;
@@ -85,15 +88,19 @@ export class MapFlight {
       calls,
       { timeoutMs },
       {
-        done: (outcomes) => this.#answers.done(chunk, outcomes),
-        fail: (error) => this.#answers.fail(chunk, error),
+        done: (outcomes) => {
+          if (this.#close(chunk)) this.#answers.done(chunk, outcomes);
+        },
+        fail: (error) => {
+          if (this.#close(chunk)) this.#answers.fail(chunk, error);
+        },
       },
     );
     if (chunk.open) chunk.cancel = cancel;
   }
 
   /** Takes a chunk out of flight; false when it already was. */
-  close(chunk: Chunk): boolean {
+  #close(chunk: Chunk): boolean {
     if (!chunk.open) return false;
     chunk.open = false;
     this.#chunks.delete(chunk);
@@ -106,7 +113,7 @@ export class MapFlight {
 
   /** Cancels a chunk on its node; its failure is then ignored. */
   cancel(chunk: Chunk): void {
-    if (!this.close(chunk)) return;
+    if (!this.#close(chunk)) return;
     chunk.cancel();
   }
 

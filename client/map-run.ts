@@ -5,6 +5,7 @@ import { heldLoopFailure, noNodeCanTakeWork } from "./map-failure.js";
 import { type Chunk, MapFlight } from "./map-flight.js";
 import { MapLanes } from "./map-lanes.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
+import { MapOutbox } from "./map-outbox.js";
 import { raceStragglers } from "./map-stragglers.js";
 import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
@@ -40,19 +41,15 @@ export class MapRun {
   readonly #host: RunHost;
   readonly #method: PoolMethod;
   readonly #options: MapOptions;
-  readonly #timeoutMs: number;
-  readonly #retries: number;
   readonly #sizer: ChunkSizer;
   readonly #window: MapWindow;
   readonly #flight: MapFlight;
   readonly #lanes: MapLanes;
+  readonly #retries: number;
   readonly #descriptions: MethodDescriptions;
-  #out: Completion[] = [];
+  readonly #outbox: MapOutbox;
   #started = false;
   #startedAt = 0;
-  #ended = false;
-  #failure: unknown;
-  #wake: (() => void) | undefined;
   #pumping = false;
   #pumpAgain = false;
   readonly #onAbort = () => this.#abort();
@@ -66,13 +63,12 @@ export class MapRun {
     this.#host = host;
     this.#method = method;
     this.#options = options;
-    const checked = checkMapOptions(options, host.defaultTimeoutMs);
-    this.#timeoutMs = checked.timeoutMs;
-    this.#retries = checked.retries;
-    this.#descriptions = new MethodDescriptions(method, this.#timeoutMs, () => this.#pump());
+    const { timeoutMs, retries } = checkMapOptions(options, host.defaultTimeoutMs);
+    this.#descriptions = new MethodDescriptions(method, timeoutMs, () => this.#pump());
     this.#sizer = new ChunkSizer(options.chunkSize);
     this.#window = new MapWindow(input);
-    this.#flight = new MapFlight(method, this.#timeoutMs, {
+    this.#outbox = new MapOutbox(this.#window, options, () => this.#end());
+    this.#flight = new MapFlight(method, timeoutMs, {
       done: (chunk, outcomes) => this.#chunkDone(chunk, outcomes),
       fail: (chunk, error) => this.#chunkFailed(chunk, error),
     });
@@ -84,6 +80,7 @@ export class MapRun {
       descriptions: this.#descriptions,
       flight: this.#flight,
     });
+    this.#retries = retries;
   }
 
   /**
@@ -91,20 +88,9 @@ export class MapRun {
    * are none yet. Undefined once every item has been handed out. Throws when
    * the map as a whole failed (aborted, no node left).
    */
-  async take(): Promise<Completion[] | undefined> {
+  take(): Promise<Completion[] | undefined> {
     this.#start();
-    for (;;) {
-      if (this.#out.length > 0) {
-        const out = this.#out;
-        this.#out = [];
-        return out;
-      }
-      if (this.#failure !== undefined) throw this.#failure;
-      if (this.#ended) return undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
+    return this.#outbox.take();
   }
 
   /**
@@ -231,14 +217,13 @@ export class MapRun {
         calls.push(this.#method.args(job.item));
         sent.push(job);
       } catch (err) {
-        this.#complete(job, "", { ok: false, error: toRemoteError(err) });
+        this.#outbox.complete(job, "", { ok: false, error: toRemoteError(err) });
       }
     }
     if (sent.length > 0) this.#flight.send(member, sent, calls, twin);
   }
 
   #chunkDone(chunk: Chunk, outcomes: BatchOutcome[]): void {
-    if (!this.#flight.close(chunk)) return;
     const member = chunk.member;
     const now = performance.now();
     member.heard(now);
@@ -252,20 +237,20 @@ export class MapRun {
           Code.INTERNAL,
           `${member.target} answered ${outcomes.length} results for ${chunk.jobs.length} calls`,
         );
-        this.#complete(job, member.target, { ok: false, error });
+        this.#outbox.complete(job, member.target, { ok: false, error });
       } else if (outcome.ok) {
         let value: unknown;
         try {
           value = this.#method.result(outcome.value);
         } catch (err) {
-          this.#complete(job, member.target, { ok: false, error: toRemoteError(err) });
+          this.#outbox.complete(job, member.target, { ok: false, error: toRemoteError(err) });
           continue;
         }
         member.answered();
-        this.#complete(job, member.target, { ok: true, value });
+        this.#outbox.complete(job, member.target, { ok: true, value });
       } else {
         member.failed();
-        this.#complete(job, member.target, { ok: false, error: outcome.error });
+        this.#outbox.complete(job, member.target, { ok: false, error: outcome.error });
       }
     }
     // A straggler's copy lost the race: stop it on its node.
@@ -274,7 +259,7 @@ export class MapRun {
   }
 
   #chunkFailed(chunk: Chunk, error: RemoteError): void {
-    if (!this.#flight.close(chunk) || this.#ended) return;
+    if (this.#ended) return;
     const member = chunk.member;
     const action = decideChunkFailure({
       code: error.code,
@@ -306,55 +291,39 @@ export class MapRun {
         for (const job of chunk.jobs) {
           if (!job.done && job.live === 0) {
             member.failed();
-            this.#complete(job, member.target, { ok: false, error });
+            this.#outbox.complete(job, member.target, { ok: false, error });
           }
         }
     }
     this.#pump();
   }
 
-  /** Sends a failed chunk's items again (front of the line), or fails those that cannot be. */
+  /**
+   * Sends a failed chunk's items again (front of the line), or fails those
+   * that cannot be. `fault`: the node failed them, so only an idempotent
+   * method's items go again, each within its retries.
+   */
   #requeue(chunk: Chunk, error: RemoteError, fault: boolean): void {
     const again: Job[] = [];
     for (const job of chunk.jobs) {
       if (job.done || job.live > 0) continue;
       if (fault && !this.#idempotent) {
-        const { object, method } = this.#method;
-        this.#complete(job, chunk.member.target, {
+        this.#outbox.complete(job, chunk.member.target, {
           ok: false,
           error: new RemoteError(
             error.code,
-            `${error.details} (not sent again: ${object}.${method} is not marked idempotent)`,
+            `${error.details} (not sent again: ${this.#method.object}.${this.#method.method} is not marked idempotent)`,
             { cause: error },
           ),
         });
       } else if (fault && job.faults >= this.#retries) {
-        this.#complete(job, chunk.member.target, { ok: false, error });
+        this.#outbox.complete(job, chunk.member.target, { ok: false, error });
       } else {
         if (fault) job.faults++;
         again.push(job);
       }
     }
     this.#window.again(again);
-  }
-
-  /** Delivers an item's completion, once. */
-  #complete(
-    job: Job,
-    node: string,
-    result: { ok: true; value: unknown } | { ok: false; error: RemoteError },
-  ): void {
-    if (!this.#window.settle(job)) return;
-    if (result.ok) this.#out.push({ index: job.index, node, ok: true, value: result.value });
-    else {
-      const error = itemError(job.index, result.error);
-      this.#out.push({ index: job.index, node, ok: false, error });
-      if ((this.#options.errors ?? "throw") === "throw") {
-        // The map fails with this item: nothing else needs to run.
-        this.#end();
-      }
-    }
-    this.#wakeUp();
   }
 
   /** At the tail of a map of an idempotent method, races copies of stragglers on idle nodes. */
@@ -385,12 +354,7 @@ export class MapRun {
       this.#end();
       return;
     }
-    const members = this.#host.members;
-    if (members.length === 0) {
-      if (!this.#host.resolving) this.#fail(this.#host.noNodes());
-      return;
-    }
-    const stuck = noNodeCanTakeWork(members, this.#descriptions);
+    const stuck = noNodeCanTakeWork(this.#host, this.#descriptions);
     if (stuck) this.#fail(stuck);
   }
 
@@ -399,35 +363,22 @@ export class MapRun {
   }
 
   #fail(err: unknown): void {
-    if (this.#ended) return;
-    this.#failure = err;
-    this.#end();
+    this.#end(err);
   }
 
-  /** Stops everything in flight, releases the input, and lets the consumer see the end. */
-  #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
+  /**
+   * Ends the run, failed as a whole with `failure` when one is given: stops
+   * everything in flight, releases the input, and lets the consumer see the end.
+   */
+  #end(failure?: unknown): void {
+    if (!this.#outbox.end(failure)) return;
     this.#flight.cancelAll();
     this.#options.signal?.removeEventListener("abort", this.#onAbort);
     this.#host.track(this, false);
     this.#window.close();
-    this.#wakeUp();
   }
 
-  #wakeUp(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+  get #ended(): boolean {
+    return this.#outbox.ended;
   }
-}
-
-/** An item's error, saying which item it was. */
-function itemError(index: number, error: RemoteError): RemoteError {
-  return new RemoteError(error.code, `item ${index}: ${error.details}`, {
-    remoteName: error.remoteName,
-    remoteStack: error.remoteStack,
-    field: error.field,
-    cause: error,
-  });
 }
