@@ -1,6 +1,5 @@
-import { Code } from "../src/code.js";
-import { decideChunkFailure } from "./chunk-failure.js";
 import { ChunkSizer } from "./chunk-sizer.js";
+import { MapAnswers } from "./map-answers.js";
 import { heldLoopFailure, noNodeCanTakeWork } from "./map-failure.js";
 import { type Chunk, MapFlight } from "./map-flight.js";
 import { MapLanes } from "./map-lanes.js";
@@ -11,8 +10,7 @@ import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
-import { abortedBy, RemoteError, toRemoteError } from "./remote-error.js";
-import type { BatchOutcome } from "./session-call.js";
+import { abortedBy, type RemoteError, toRemoteError } from "./remote-error.js";
 
 /** What a run needs from its pool. */
 export interface RunHost {
@@ -45,7 +43,7 @@ export class MapRun {
   readonly #window: MapWindow;
   readonly #flight: MapFlight;
   readonly #lanes: MapLanes;
-  readonly #retries: number;
+  readonly #answers: MapAnswers;
   readonly #descriptions: MethodDescriptions;
   readonly #outbox: MapOutbox;
   #started = false;
@@ -69,8 +67,8 @@ export class MapRun {
     this.#window = new MapWindow(input);
     this.#outbox = new MapOutbox(this.#window, options, () => this.#end());
     this.#flight = new MapFlight(method, timeoutMs, {
-      done: (chunk, outcomes) => this.#chunkDone(chunk, outcomes),
-      fail: (chunk, error) => this.#chunkFailed(chunk, error),
+      done: (chunk, outcomes) => this.#answers.done(chunk, outcomes),
+      fail: (chunk, error) => this.#answers.fail(chunk, error),
     });
     this.#lanes = new MapLanes({
       host,
@@ -80,7 +78,18 @@ export class MapRun {
       descriptions: this.#descriptions,
       flight: this.#flight,
     });
-    this.#retries = retries;
+    this.#answers = new MapAnswers({
+      method,
+      retries,
+      sizer: this.#sizer,
+      window: this.#window,
+      flight: this.#flight,
+      lanes: this.#lanes,
+      descriptions: this.#descriptions,
+      outbox: this.#outbox,
+      idempotent: () => this.#idempotent,
+      pump: () => this.#pump(),
+    });
   }
 
   /**
@@ -221,109 +230,6 @@ export class MapRun {
       }
     }
     if (sent.length > 0) this.#flight.send(member, sent, calls, twin);
-  }
-
-  #chunkDone(chunk: Chunk, outcomes: BatchOutcome[]): void {
-    const member = chunk.member;
-    const now = performance.now();
-    member.heard(now);
-    this.#sizer.observe(chunk.jobs.length, now - chunk.sentAt);
-    for (let i = 0; i < chunk.jobs.length; i++) {
-      const job = chunk.jobs[i] as Job;
-      if (job.done) continue;
-      const outcome = outcomes[i];
-      if (!outcome) {
-        const error = new RemoteError(
-          Code.INTERNAL,
-          `${member.target} answered ${outcomes.length} results for ${chunk.jobs.length} calls`,
-        );
-        this.#outbox.complete(job, member.target, { ok: false, error });
-      } else if (outcome.ok) {
-        let value: unknown;
-        try {
-          value = this.#method.result(outcome.value);
-        } catch (err) {
-          this.#outbox.complete(job, member.target, { ok: false, error: toRemoteError(err) });
-          continue;
-        }
-        member.answered();
-        this.#outbox.complete(job, member.target, { ok: true, value });
-      } else {
-        member.failed();
-        this.#outbox.complete(job, member.target, { ok: false, error: outcome.error });
-      }
-    }
-    // A straggler's copy lost the race: stop it on its node.
-    if (chunk.twin?.open) this.#flight.cancel(chunk.twin);
-    this.#pump();
-  }
-
-  #chunkFailed(chunk: Chunk, error: RemoteError): void {
-    if (this.#ended) return;
-    const member = chunk.member;
-    const action = decideChunkFailure({
-      code: error.code,
-      nodeUp: member.state === "up",
-      items: chunk.jobs.length,
-      solo: chunk.jobs[0]?.solo === true,
-    });
-    switch (action) {
-      case "node down": {
-        member.failed();
-        member.markDown(error);
-        const why = member.error ?? error;
-        this.#requeue(chunk, new RemoteError(Code.UNAVAILABLE, why.details, { cause: why }), true);
-        break;
-      }
-      case "back off":
-        this.#lanes.backOff(member);
-        this.#requeue(chunk, error, true);
-        break;
-      case "not here":
-        this.#descriptions.refuse(member, error);
-        this.#requeue(chunk, error, false);
-        break;
-      case "one by one":
-        for (const job of chunk.jobs) job.solo = true;
-        this.#requeue(chunk, error, false);
-        break;
-      case "fail items":
-        for (const job of chunk.jobs) {
-          if (!job.done && job.live === 0) {
-            member.failed();
-            this.#outbox.complete(job, member.target, { ok: false, error });
-          }
-        }
-    }
-    this.#pump();
-  }
-
-  /**
-   * Sends a failed chunk's items again (front of the line), or fails those
-   * that cannot be. `fault`: the node failed them, so only an idempotent
-   * method's items go again, each within its retries.
-   */
-  #requeue(chunk: Chunk, error: RemoteError, fault: boolean): void {
-    const again: Job[] = [];
-    for (const job of chunk.jobs) {
-      if (job.done || job.live > 0) continue;
-      if (fault && !this.#idempotent) {
-        this.#outbox.complete(job, chunk.member.target, {
-          ok: false,
-          error: new RemoteError(
-            error.code,
-            `${error.details} (not sent again: ${this.#method.object}.${this.#method.method} is not marked idempotent)`,
-            { cause: error },
-          ),
-        });
-      } else if (fault && job.faults >= this.#retries) {
-        this.#outbox.complete(job, chunk.member.target, { ok: false, error });
-      } else {
-        if (fault) job.faults++;
-        again.push(job);
-      }
-    }
-    this.#window.again(again);
   }
 
   /** At the tail of a map of an idempotent method, races copies of stragglers on idle nodes. */
