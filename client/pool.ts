@@ -4,6 +4,7 @@ import type { MethodDefinition } from "../src/contract.js";
 import type { EstimateResponse } from "../src/gen/ferry/v1/pi.js";
 import type { IsPrimeResponse } from "../src/gen/ferry/v1/prime.js";
 import type { Completion, MapOptions, PoolInput } from "./map-options.js";
+import { collectResults, completionsOf, orderedResults, unorderedResults } from "./map-results.js";
 import { MapRun, type RunHost } from "./map-run.js";
 
 export type { PoolInput } from "./map-options.js";
@@ -203,7 +204,7 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): Promise<unknown[]> {
-    return this.#collect(poolMethod(method), items, options);
+    return collectResults(this.#run(poolMethod(method), items, options), options);
   }
 
   /** Like {@link map} for an exposed method of several arguments: each item is the argument list. */
@@ -222,7 +223,7 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<readonly unknown[]>,
     options: MapOptions = {},
   ): Promise<unknown[]> {
-    return this.#collect(poolMethod(method, true), items, options);
+    return collectResults(this.#run(poolMethod(method, true), items, options), options);
   }
 
   /** The results in input order, each as soon as it and those before it are in. */
@@ -251,7 +252,7 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): AsyncGenerator<unknown> {
-    return this.#ordered(() => this.#run(poolMethod(method), items, options), options);
+    return orderedResults(() => this.#run(poolMethod(method), items, options), options);
   }
 
   /** The results as they finish, in whatever order that is. */
@@ -280,7 +281,7 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): AsyncGenerator<unknown> {
-    return this.#unordered(() => this.#run(poolMethod(method), items, options), options);
+    return unorderedResults(() => this.#run(poolMethod(method), items, options), options);
   }
 
   /**
@@ -298,16 +299,12 @@ export class Pool implements AsyncDisposable {
     items: PoolInput<A>,
     options?: MapOptions,
   ): AsyncGenerator<Completion<R>>;
-  async *completions(
+  completions(
     method: AnyMethod | MethodRef | string,
     items: PoolInput<unknown>,
     options: MapOptions = {},
   ): AsyncGenerator<Completion> {
-    const run = this.#run(poolMethod(method), items, { ...options, errors: "return" });
-    for await (const batch of batchesOf(run)) {
-      for (const completion of batch) yield completion;
-      run.consumed(batch.length);
-    }
+    return completionsOf(() => this.#run(poolMethod(method), items, { ...options, errors: "return" }));
   }
 
   /**
@@ -359,56 +356,6 @@ export class Pool implements AsyncDisposable {
     return new MapRun(this.#host, method, items, options);
   }
 
-  async #collect(method: PoolMethod, items: PoolInput<unknown>, options: MapOptions): Promise<unknown[]> {
-    const run = this.#run(method, items, options);
-    const throwing = (options.errors ?? "throw") === "throw";
-    const results: unknown[] = [];
-    for await (const batch of batchesOf(run)) {
-      for (const c of batch) {
-        if (!c.ok && throwing) throw c.error;
-        // Completions arrive out of order; writing far past the end would turn
-        // `results` into a slow dictionary-mode array, so fill up to the index first.
-        while (results.length < c.index) results.push(undefined);
-        results[c.index] = c.ok ? c.value : c.error;
-      }
-      run.consumed(batch.length);
-    }
-    return results;
-  }
-
-  /** Results in input order; a bad argument surfaces at the first `next()`, like a rejected map. */
-  async *#ordered(start: () => MapRun, options: MapOptions): AsyncGenerator<unknown> {
-    const run = start();
-    const throwing = (options.errors ?? "throw") === "throw";
-    const held = new Map<number, Completion>();
-    let next = 0;
-    for await (const batch of batchesOf(run)) {
-      for (const c of batch) {
-        if (!c.ok && throwing) throw c.error;
-        held.set(c.index, c);
-      }
-      let yielded = 0;
-      for (let c = held.get(next); c !== undefined; c = held.get(next)) {
-        held.delete(next++);
-        yielded++;
-        yield c.ok ? c.value : c.error;
-      }
-      run.consumed(yielded);
-    }
-  }
-
-  async *#unordered(start: () => MapRun, options: MapOptions): AsyncGenerator<unknown> {
-    const run = start();
-    const throwing = (options.errors ?? "throw") === "throw";
-    for await (const batch of batchesOf(run)) {
-      for (const c of batch) {
-        if (!c.ok && throwing) throw c.error;
-        yield c.ok ? c.value : c.error;
-      }
-      run.consumed(batch.length);
-    }
-  }
-
   /** Ticks running maps a few times a second; the timer keeps the process alive only while one runs. */
   #watch(): void {
     if (this.#runs.size > 0 && !this.#ticker && !this.#closed) {
@@ -430,17 +377,4 @@ export class Pool implements AsyncDisposable {
  */
 export function createPool(nodes: readonly string[] | PoolOptions): Pool {
   return new Pool(Array.isArray(nodes) ? { nodes } : (nodes as PoolOptions));
-}
-
-/**
- * The batches of completions a run delivers, until it ends. Leaving the loop
- * (a throw, a break, the consumer's return) stops the run: its calls in
- * flight are cancelled on their nodes.
- */
-async function* batchesOf(run: MapRun): AsyncGenerator<Completion[]> {
-  try {
-    for (let batch = await run.take(); batch; batch = await run.take()) yield batch;
-  } finally {
-    run.stop();
-  }
 }
