@@ -25,10 +25,10 @@ export interface ChunkAnswers {
 }
 
 /**
- * The calls of one map in flight: each chunk, the node it went to, and how
- * many chunks and items each node holds. A chunk leaves flight once, when it
- * is answered, fails or is cancelled, whichever comes first; what arrives
- * after that is dropped.
+ * The calls of one map in flight: each chunk, the node it went to, how many
+ * chunks each node holds, and how many items they carry. A chunk leaves
+ * flight once, when it is answered, fails or is cancelled, whichever comes
+ * first; what arrives after that is dropped.
  */
 export class MapFlight {
   readonly #method: PoolMethod;

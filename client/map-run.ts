@@ -33,7 +33,14 @@ export const HANG_CHECK_AFTER_MS = 750;
  * every node's slots busy (a node gets more work when it returns some), sends
  * a failed node's items to the others, races copies of stragglers at the
  * tail, and hands out each item's completion exactly once, in completion
- * order. Ordered delivery is built on top by the pool.
+ * order. Ordered delivery is built on top by the pool (map-results.ts).
+ *
+ * The run drives its parts: the window reads the input ({@link MapWindow}),
+ * Describe tells what the method is ({@link MethodDescriptions}), the lanes
+ * pick a node and a chunk size ({@link MapLanes}), the flight holds the calls
+ * ({@link MapFlight}), their answers complete items or send them again
+ * ({@link MapAnswers}), and the outbox hands completions to the consumer
+ * ({@link MapOutbox}).
  */
 export class MapRun {
   readonly #host: RunHost;
@@ -118,7 +125,7 @@ export class MapRun {
 
   /** Fails the map with `error` (the pool closed under it); calls in flight are cancelled. */
   cancel(error: RemoteError): void {
-    this.#fail(error);
+    this.#end(error);
   }
 
   /** Called by the pool a few times a second while the run is active. */
@@ -135,7 +142,7 @@ export class MapRun {
   membersChanged(): void {
     const held = heldLoopFailure(this.#host.members, this.#method, this.#startedAt);
     if (held && !this.#ended) {
-      this.#fail(held);
+      this.#end(held);
       return;
     }
     this.#pump();
@@ -203,7 +210,7 @@ export class MapRun {
     try {
       return this.#window.take(room);
     } catch (err) {
-      this.#fail(err);
+      this.#end(err);
       return [];
     }
   }
@@ -214,7 +221,7 @@ export class MapRun {
       () => this.#lanes.size,
       () => !this.#ended,
       () => this.#pump(),
-      (err) => this.#fail(err),
+      (err) => this.#end(err),
     );
   }
 
@@ -247,12 +254,12 @@ export class MapRun {
   /** Ends the run once every item is out, or fails it when no node can take the rest. */
   #finishOrGiveUp(): void {
     if (this.#ended) return;
-    // Every item read has ended: the map is done if the input has too (look one item ahead).
+    // Once every item read has completed, the map is done if the input has ended too (one item ahead).
     let finished: boolean | undefined;
     try {
       finished = this.#window.finished();
     } catch (err) {
-      this.#fail(err);
+      this.#end(err);
       return;
     }
     if (finished === undefined) return;
@@ -261,15 +268,11 @@ export class MapRun {
       return;
     }
     const stuck = noNodeCanTakeWork(this.#host, this.#descriptions);
-    if (stuck) this.#fail(stuck);
+    if (stuck) this.#end(stuck);
   }
 
   #abort(): void {
-    this.#fail(abortedBy(this.#options.signal, "the map"));
-  }
-
-  #fail(err: unknown): void {
-    this.#end(err);
+    this.#end(abortedBy(this.#options.signal, "the map"));
   }
 
   /**

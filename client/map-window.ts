@@ -28,7 +28,7 @@ export class MapWindow {
   #nextIndex = 0;
   #handedOut = 0;
   /** Items read that have not completed. */
-  #open = 0;
+  #incomplete = 0;
   readonly #again: Job[] = [];
 
   /** Throws a TypeError when `items` is neither iterable nor async iterable. */
@@ -47,14 +47,14 @@ export class MapWindow {
   }
 
   /** Whether reading may go on: items read and not yet handed to the consumer are within the window. */
-  get open(): boolean {
+  get hasRoom(): boolean {
     return this.#input.read - this.#handedOut < WINDOW_ITEMS;
   }
 
   /** The consumer has handed `count` more items to its caller; true when the window has room. */
   consumed(count: number): boolean {
     this.#handedOut += count;
-    return this.open;
+    return this.hasRoom;
   }
 
   /**
@@ -70,8 +70,8 @@ export class MapWindow {
       jobs.push(this.#again.shift() as Job);
     }
     if (jobs.length < room) {
-      for (const item of this.#input.take(room - jobs.length, () => this.open)) {
-        this.#open++;
+      for (const item of this.#input.take(room - jobs.length, () => this.hasRoom)) {
+        this.#incomplete++;
         jobs.push({ index: this.#nextIndex++, item, faults: 0, live: 0, done: false, solo: false });
       }
     }
@@ -88,7 +88,7 @@ export class MapWindow {
     if (job.done) return false;
     job.done = true;
     job.item = undefined;
-    this.#open--;
+    this.#incomplete--;
     return true;
   }
 
@@ -105,7 +105,7 @@ export class MapWindow {
   ): void {
     const input = this.#input;
     input.fill(
-      () => going() && input.ready < Math.max(size() * 2, 64) && this.open,
+      () => going() && input.ready < Math.max(size() * 2, 64) && this.hasRoom,
       () => {
         if (input.ready >= size() || !input.reading) more();
       },
@@ -119,7 +119,7 @@ export class MapWindow {
    * under way and nothing can be said yet. Throws when a sync input does.
    */
   finished(): boolean | undefined {
-    if (this.#open > 0 || this.#again.length > 0) return false;
+    if (this.#incomplete > 0 || this.#again.length > 0) return false;
     if (this.#input.reading) return undefined;
     return this.#input.peekEnded();
   }
