@@ -6,15 +6,17 @@
  * they stand; what one failed chunk does is decideChunkFailure's.
  */
 import { Code } from "../src/code.js";
-import type { MethodDescriptions } from "./method-descriptions.js";
 import type { PoolMember } from "./pool-member.js";
 import type { PoolMethod } from "./pool-method.js";
 import { RemoteError } from "./remote-error.js";
 
+/** What these decisions read of a pool member. */
+export type MemberView = Pick<PoolMember, "target" | "heldBy" | "state" | "confirmedDown" | "error">;
+
 /** The map's error when a node stopped answering because `method` held its event loop since `since`. */
 export function heldLoopFailure(
-  members: readonly PoolMember[],
-  method: PoolMethod,
+  members: readonly MemberView[],
+  method: Pick<PoolMethod, "object" | "method">,
   since: number,
 ): RemoteError | undefined {
   const label = `${method.object}.${method.method}`;
@@ -28,7 +30,7 @@ export function heldLoopFailure(
 
 /** The pool's nodes, as a map sees them. */
 export interface MapNodes {
-  readonly members: readonly PoolMember[];
+  readonly members: readonly MemberView[];
   /** The node list is not known yet. */
   readonly resolving: boolean;
   /** The error for a map with no node at all. */
@@ -43,7 +45,7 @@ export interface MapNodes {
  */
 export function noNodeCanTakeWork(
   nodes: MapNodes,
-  descriptions: Pick<MethodDescriptions, "refusal">,
+  descriptions: { refusal(member: MemberView): RemoteError | undefined },
 ): RemoteError | undefined {
   const members = nodes.members;
   if (members.length === 0) return nodes.resolving ? undefined : nodes.noNodes();
