@@ -19,30 +19,23 @@ export { type MethodRef, type RemoteMethods, type RemoteResult, remote } from ".
 export type { SecurityOptions } from "./client/security.js";
 export type { RequestInput, RequestStream, ServiceClient } from "./client/service-client.js";
 export { type CallContext, currentCall } from "./server/call-context.js";
-export { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from "./server/connection-guard.js";
 export { createNode, FerryNode } from "./server/create-node.js";
 export type { ExposeOptions, InstanceMode, Placement } from "./server/exposure.js";
 export type { FetcherLimits } from "./server/fetcher.js";
 export { loadObjects } from "./server/load-objects.js";
 export {
   DEFAULT_FETCHER_LIMITS,
-  DEFAULT_GRACE_MS,
-  DEFAULT_IDLE_CONNECTION_MS,
-  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_NODE_LIMITS,
   type NodeAddress,
+  type NodeFetchOptions,
+  type NodeLimits,
   type NodeOptions,
+  type NodeRegistryOptions,
 } from "./server/node-options.js";
-export { DEFAULT_MAX_SAMPLES } from "./server/pi-estimator.js";
 export { byReference } from "./server/references.js";
 export { DEFAULT_TTL_SECONDS, Registration } from "./server/registration.js";
 export { DEFAULT_SESSION_LIMITS, type SessionLimits } from "./server/session-limits.js";
 export { DEFAULT_TLS_RELOAD_MS, type NodeTlsOptions } from "./server/tls.js";
-export {
-  DEFAULT_MAX_QUEUE,
-  DEFAULT_STOP_GRACE_MS,
-  DEFAULT_WORKER_HEAP_MB,
-  type WorkerPoolOptions,
-} from "./server/workers/pool-options.js";
 export { type BuildIdentity, LOCAL_BUILD } from "./src/build-identity.js";
 export { type CallOptions, DEFAULT_TIMEOUT_MS } from "./src/call-options.js";
 export { Code } from "./src/code.js";
@@ -51,6 +44,7 @@ export { NodeService as Node } from "./src/gen/ferry/v1/node.js";
 export { PiEstimatorService as PiEstimator } from "./src/gen/ferry/v1/pi.js";
 export { PrimeCheckerService as PrimeChecker, PrimeMethod } from "./src/gen/ferry/v1/prime.js";
 export type { NodeRecord } from "./src/node-record.js";
+export { OptionError } from "./src/option-error.js";
 export { ServerError } from "./src/server-error.js";
 export { VALUE_LIMITS, type ValueLimits } from "./src/value-limits.js";
 export { PROTOCOL_VERSION, VERSION } from "./src/version.js";

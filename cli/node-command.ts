@@ -143,30 +143,35 @@ async function serve(flags: NodeFlags): Promise<void> {
     host: flags.host,
     port,
     workers,
-    graceMs,
     exposeStacks: flags.exposeStacks === true,
-    maxSamples: flags.maxSamples === undefined ? undefined : parseMaxSamples(flags.maxSamples),
-    fetch:
-      flags.fetchTimeout === undefined ? {} : { timeoutMs: parseMs(flags.fetchTimeout, "--fetch-timeout") },
-    registry: registry === "" ? undefined : registry,
+    limits: {
+      graceMs,
+      maxSamples: flags.maxSamples === undefined ? undefined : parseMaxSamples(flags.maxSamples),
+      maxCallsInFlight:
+        flags.maxInFlight === undefined ? undefined : parseCount(flags.maxInFlight, "--max-in-flight"),
+      maxConnections:
+        flags.maxConnections === undefined
+          ? undefined
+          : parseCount(flags.maxConnections, "--max-connections"),
+      handshakeTimeoutMs:
+        flags.handshakeTimeout === undefined
+          ? undefined
+          : parseMs(flags.handshakeTimeout, "--handshake-timeout"),
+    },
+    fetch: {
+      timeoutMs:
+        flags.fetchTimeout === undefined ? undefined : parseMs(flags.fetchTimeout, "--fetch-timeout"),
+      allow: flags.fetchAllow,
+    },
+    registry:
+      registry === undefined || registry === ""
+        ? undefined
+        : { url: registry, advertise: flags.advertise, tags, ttlSeconds },
     ...(flags.tls !== undefined
       ? { tls: { cert: `${flags.tls}.pem`, key: `${flags.tls}-key.pem`, clientCa: flags.clientCa } }
       : {}),
     token: readToken(flags.tokenFile),
     insecure: flags.insecure === true,
-    fetchAllow: flags.fetchAllow,
-    ...(flags.maxInFlight !== undefined
-      ? { maxCallsInFlight: parseCount(flags.maxInFlight, "--max-in-flight") }
-      : {}),
-    ...(flags.maxConnections !== undefined
-      ? { maxConnections: parseCount(flags.maxConnections, "--max-connections") }
-      : {}),
-    ...(flags.handshakeTimeout !== undefined
-      ? { handshakeTimeoutMs: parseMs(flags.handshakeTimeout, "--handshake-timeout") }
-      : {}),
-    advertise: flags.advertise,
-    tags,
-    ttlSeconds,
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
   // What each --load file exposed and skipped, told once the node serves (a failure is one line).

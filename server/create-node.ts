@@ -10,11 +10,7 @@ import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
 import type { NodeRecord } from "../src/node-record.js";
 import { writeFrame } from "../src/session-wire.js";
 import { exposeComputeObjects, exposeNodeObject } from "./compute-objects.js";
-import {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-  guardConnections,
-} from "./connection-guard.js";
+import { guardConnections } from "./connection-guard.js";
 import type { ExposeOptions } from "./exposure.js";
 import { AddressGuard } from "./fetcher/address-guard.js";
 import { createFetchAgent } from "./fetcher/fetch-page.js";
@@ -22,22 +18,13 @@ import { fetcherServer } from "./fetcher.js";
 import { type HandlerContext, InFlight } from "./handlers.js";
 import { LoopWatch } from "./loop-watch.js";
 import { nodeInfo, nodeServer } from "./node-info.js";
-import {
-  DEFAULT_FETCHER_LIMITS,
-  DEFAULT_GRACE_MS,
-  DEFAULT_IDLE_CONNECTION_MS,
-  DEFAULT_MAX_CALLS_IN_FLIGHT,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  type NodeAddress,
-  type NodeOptions,
-} from "./node-options.js";
+import { type NodeAddress, type NodeOptions, type NodeSettings, nodeSettings } from "./node-options.js";
 import { ObjectHost } from "./object-host.js";
 import { objectsServer } from "./objects-service.js";
-import { DEFAULT_MAX_SAMPLES, piEstimatorServer } from "./pi-estimator.js";
+import { piEstimatorServer } from "./pi-estimator.js";
 import { primeCheckerServer } from "./prime-checker.js";
 import { Registration } from "./registration.js";
 import type { ServerSession } from "./session.js";
-import { DEFAULT_SESSION_LIMITS } from "./session-limits.js";
 import { serverTlsCredentials } from "./tls.js";
 import { TokenCheck } from "./token-check.js";
 import { WorkerObjects } from "./workers/worker-objects.js";
@@ -55,6 +42,7 @@ const COMPUTE_PROTOS = ["ferry/v1/prime.proto", "ferry/v1/pi.proto", "ferry/v1/f
 /** A ferry node: PrimeChecker, PiEstimator, Fetcher and Node over gRPC, with health and reflection. */
 export class FerryNode {
   readonly #options: NodeOptions;
+  readonly #settings: NodeSettings;
   readonly #server: Server;
   readonly #pool: WorkerPool;
   readonly #health: HealthImplementation;
@@ -74,55 +62,45 @@ export class FerryNode {
     this.#options = options;
     const startedAt = performance.now();
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const maxCalls = options.maxCallsInFlight ?? DEFAULT_MAX_CALLS_IN_FLIGHT;
-    if (!Number.isInteger(maxCalls) || maxCalls < 1) {
-      throw new RangeError(`maxCallsInFlight must be a positive integer, got ${options.maxCallsInFlight}`);
-    }
-    for (const name of ["handshakeTimeoutMs", "maxConnections", "idleConnectionMs"] as const) {
-      const value = options[name];
-      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-        throw new RangeError(`${name} must be a positive integer, got ${value}`);
-      }
-    }
-    const maxSamples = options.maxSamples ?? DEFAULT_MAX_SAMPLES;
-    if (typeof maxSamples !== "bigint" || maxSamples < 1n) {
-      throw new RangeError(`maxSamples must be at least 1, got ${String(options.maxSamples)}`);
-    }
+    // Everything that can refuse an option comes before the pool, whose threads start at once.
+    const settings = nodeSettings(options);
+    this.#settings = settings;
+    const { limits } = settings;
+    this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);
+    // The compute objects every `ferry node` ships; a library node may host only its own.
+    const compute = options.computeObjects !== false;
+    const addressGuard = compute ? new AddressGuard(settings.fetchAllow) : undefined;
     const exposeStacks = options.exposeStacks ?? false;
-    this.#pool = new WorkerPool({ ...options, exposeStacks, log });
+    this.#pool = new WorkerPool({ workers: options.workers, limits, exposeStacks, log });
     const workers = new WorkerObjects(this.#pool);
     this.#host = new ObjectHost(workers);
     this.#ctx = {
-      inFlight: new InFlight(maxCalls),
+      inFlight: new InFlight(limits.maxCallsInFlight),
       exposeStacks,
       log,
-      maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxMessageBytes: limits.maxMessageBytes,
       workers,
       loopWatch: new LoopWatch(log),
     };
-    const maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);
     this.#server = new Server({
-      "grpc.max_receive_message_length": maxMessage,
-      "grpc.max_send_message_length": maxMessage,
-      "grpc.max_connection_idle_ms": options.idleConnectionMs ?? DEFAULT_IDLE_CONNECTION_MS,
+      "grpc.max_receive_message_length": limits.maxMessageBytes,
+      "grpc.max_send_message_length": limits.maxMessageBytes,
+      "grpc.max_connection_idle_ms": limits.idleConnectionMs,
       ...(this.#tokenCheck ? { interceptors: [this.#tokenCheck.interceptor] } : {}),
     });
     const ctx = this.#ctx;
-    // The compute objects every `ferry node` ships; a library node may host only its own.
-    const compute = options.computeObjects !== false;
     const services = compute ? SERVICE_NAMES : NODE_SERVICES;
-    if (compute) {
-      const fetchLimits = { ...DEFAULT_FETCHER_LIMITS, ...options.fetch };
+    if (addressGuard) {
+      const { fetch: fetchLimits } = settings;
       this.#server.addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
-      this.#server.addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, maxSamples));
-      this.#fetchAgent = createFetchAgent(new AddressGuard(options.fetchAllow));
+      this.#server.addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, limits.maxSamples));
+      this.#fetchAgent = createFetchAgent(addressGuard);
       this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
-      exposeComputeObjects(this.#host, this.#pool, maxSamples, fetchLimits, this.#fetchAgent);
+      exposeComputeObjects(this.#host, this.#pool, limits.maxSamples, fetchLimits, this.#fetchAgent);
     }
     this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
     exposeNodeObject(this.#host, () => nodeInfo(ctx, this.#pool, startedAt, services));
-    const sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.session };
+    const sessionLimits = settings.session;
     // Session responses go out as frames packed by size (src/session-wire.ts), written as they are.
     const objects = {
       ...SERVICES.Objects,
@@ -212,13 +190,14 @@ export class FerryNode {
     const failed = (await Promise.all(loading)).find((err) => err !== undefined);
     if (failed) throw failed;
     const address = await this.#bind();
-    if (this.#options.registry !== undefined) {
-      const advertise = this.#options.advertise ?? advertisedAddress(address);
+    const registry = this.#settings.registry;
+    if (registry !== undefined) {
+      const advertise = registry.advertise ?? advertisedAddress(address);
       const record = (): NodeRecord => ({
         address: advertise,
         slots: this.#pool.size,
         objects: this.#host.names(),
-        tags: this.#options.tags ?? {},
+        tags: registry.tags,
         version: LOCAL_BUILD.version,
         protocol: LOCAL_BUILD.protocol,
         contract: LOCAL_BUILD.contract,
@@ -226,10 +205,7 @@ export class FerryNode {
         pid: process.pid,
         since: this.#since,
       });
-      this.#registration = new Registration(
-        { registry: this.#options.registry, ttlSeconds: this.#options.ttlSeconds, log: this.#ctx.log },
-        record,
-      );
+      this.#registration = new Registration(registry, this.#ctx.log, record);
       this.#registration.start();
       await this.#registration.first;
     }
@@ -237,11 +213,7 @@ export class FerryNode {
   }
 
   #bind(): Promise<NodeAddress> {
-    const host = this.#options.host ?? "127.0.0.1";
-    const port = this.#options.port ?? 50051;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      return Promise.reject(new RangeError(`port must be an integer from 0 to 65535, got ${port}`));
-    }
+    const { host, port } = this.#settings;
     const bindHost = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
     const tls = this.#options.tls;
     if (!tls && this.#options.token === undefined && !this.#options.insecure && !isLoopback(host)) {
@@ -269,13 +241,11 @@ export class FerryNode {
           return;
         }
         this.#address = { host, port: bound, target: `${bindHost}:${bound}` };
-        const guarded = guardConnections(this.#server, {
-          handshakeTimeoutMs: this.#options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-          maxConnections: this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-        });
+        const { handshakeTimeoutMs, maxConnections } = this.#settings.limits;
+        const guarded = guardConnections(this.#server, { handshakeTimeoutMs, maxConnections });
         if (!guarded) {
           this.#ctx.log(
-            "ferry node: this grpc-js offers no hold on its connections; handshakeTimeoutMs and maxConnections are not enforced",
+            "ferry node: this grpc-js offers no hold on its connections; limits.handshakeTimeoutMs and limits.maxConnections are not enforced",
           );
         }
         resolve(this.#address);
@@ -288,11 +258,11 @@ export class FerryNode {
   }
 
   /**
-   * Stops accepting calls, lets in-flight ones finish for up to `graceMs`, then
+   * Stops accepting calls, lets in-flight ones finish for up to `limits.graceMs`, then
    * cancels the rest and stops the workers. Health turns NOT_SERVING first, so
    * balancers stop sending work.
    */
-  shutdown(graceMs = this.#options.graceMs ?? DEFAULT_GRACE_MS): Promise<void> {
+  shutdown(graceMs = this.#settings.limits.graceMs): Promise<void> {
     this.#closing ??= (async () => {
       this.#health.setStatus("", "NOT_SERVING");
       // Out of the registry first, so pools stop sending it work.

@@ -1,14 +1,15 @@
 import { noop } from "cockatiel";
 import { Etcd3, EtcdLeaseInvalidError, type Lease } from "etcd3";
-import { type NodeRecord, parseRegistryUrl, REGISTRY_PREFIX } from "../src/node-record.js";
+import { type NodeRecord, REGISTRY_PREFIX } from "../src/node-record.js";
 
-/** Options of a node's entry in the registry. */
-export interface RegistrationOptions {
-  /** `etcd://host:port[,host:port…]`. */
-  registry: string;
-  /** Lease TTL in seconds: how long a crashed node stays listed. Default 5. */
-  ttlSeconds?: number;
-  log: (line: string) => void;
+/** The etcd a node registers in and its lease TTL, checked by the node (node-options.ts). */
+export interface RegistryTarget {
+  /** `etcd://host:port[,host:port…]`, as given. */
+  url: string;
+  /** Its endpoints, `http://host:port` each. */
+  hosts: string[];
+  /** Lease TTL in seconds: how long a crashed node stays listed. */
+  ttlSeconds: number;
 }
 
 /** Default lease TTL, in seconds. */
@@ -44,15 +45,13 @@ export class Registration {
   readonly first: Promise<void>;
   #firstDone: () => void = () => {};
 
-  constructor(options: RegistrationOptions, record: () => NodeRecord) {
-    const { hosts, url } = parseRegistryUrl(options.registry);
-    this.#ttl = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
-    if (!Number.isInteger(this.#ttl) || this.#ttl < 1 || this.#ttl > 3600) {
-      throw new RangeError(`ttl must be a whole number of seconds from 1 to 3600, got ${options.ttlSeconds}`);
-    }
+  /** Made by a node once it listens, from its checked `registry` options; start() registers. */
+  constructor(target: RegistryTarget, log: (line: string) => void, record: () => NodeRecord) {
+    const { hosts, url, ttlSeconds } = target;
+    this.#ttl = ttlSeconds;
     this.#url = url;
     this.#record = record;
-    this.#log = options.log;
+    this.#log = log;
     this.#key = REGISTRY_PREFIX + record().address;
     // Retries are ours (with backoff, forever); etcd3's own would stall a
     // re-registration behind its circuit breaker after etcd comes back.

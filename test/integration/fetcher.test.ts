@@ -82,8 +82,7 @@ before(async () => {
   base = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   ({ node } = await startNode({
     workers: 1,
-    fetch: { maxBodyBytes: 1024 * 1024, timeoutMs: 5000 },
-    fetchAllow: ["127.0.0.1/32"],
+    fetch: { maxBodyBytes: 1024 * 1024, timeoutMs: 5000, allow: ["127.0.0.1/32"] },
   }));
   conn = connect(node.address?.target ?? "");
 });

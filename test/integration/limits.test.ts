@@ -14,7 +14,7 @@ test("a node past maxCallsInFlight refuses more calls with RESOURCE_EXHAUSTED, a
   const gate = defer();
   let started = 0;
   const twoRunning = defer();
-  const { node, target } = await startNode({ workers: 1, maxCallsInFlight: 2 });
+  const { node, target } = await startNode({ workers: 1, limits: { maxCallsInFlight: 2 } });
   node.expose(
     "slow",
     {
@@ -101,7 +101,7 @@ async function closedByNode(target: string, payloads: Buffer[], ms: number): Pro
 
 test("connections that never finish the HTTP/2 handshake are closed by the node", async () => {
   // The idle timeout is the default (5 minutes): only the handshake limit can close these within the test.
-  const { node, target } = await startNode({ workers: 1, handshakeTimeoutMs: 300 });
+  const { node, target } = await startNode({ workers: 1, limits: { handshakeTimeoutMs: 300 } });
   // Silent, half a preface, a preface without settings.
   try {
     await closedByNode(target, [Buffer.alloc(0), PREFACE.subarray(0, 16), PREFACE], 10_000);
@@ -112,7 +112,7 @@ test("connections that never finish the HTTP/2 handshake are closed by the node"
 });
 
 test("an idle connection whose peer stopped reading is closed, not held by a graceful close", async () => {
-  const { node, target } = await startNode({ workers: 1, idleConnectionMs: 200 });
+  const { node, target } = await startNode({ workers: 1, limits: { idleConnectionMs: 200 } });
   // Through the handshake, then silent: grpc-js's idle close waits for a peer that never reads.
   try {
     await closedByNode(target, [Buffer.concat([PREFACE, EMPTY_SETTINGS])], 15_000);
@@ -122,7 +122,7 @@ test("an idle connection whose peer stopped reading is closed, not held by a gra
 });
 
 test("past maxConnections a new connection is closed on arrival; once one goes, clients get in again", async () => {
-  const { node, target } = await startNode({ workers: 1, maxConnections: 2 });
+  const { node, target } = await startNode({ workers: 1, limits: { maxConnections: 2 } });
   const held = [connectHttp2(`http://${target}`), connectHttp2(`http://${target}`)];
   try {
     for (const session of held) await within(once(session, "remoteSettings"), 10_000, "a held connection");
@@ -148,7 +148,7 @@ test("past maxConnections a new connection is closed on arrival; once one goes, 
 });
 
 test("a connection with no calls is closed after idleConnectionMs", async () => {
-  const { node, target } = await startNode({ workers: 1, idleConnectionMs: 200 });
+  const { node, target } = await startNode({ workers: 1, limits: { idleConnectionMs: 200 } });
   const session = connectHttp2(`http://${target}`);
   try {
     // The HTTP/2 handshake completes, then nothing is asked: the node says goodbye.

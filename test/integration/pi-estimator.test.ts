@@ -12,7 +12,7 @@ let a: NodeConnection;
 let b: NodeConnection;
 
 before(async () => {
-  one = await startNode({ workers: 1, maxSamples: 50_000_000n });
+  one = await startNode({ workers: 1, limits: { maxSamples: 50_000_000n } });
   two = await startNode({ workers: 2 });
   a = connect(one.target);
   b = connect(two.target);

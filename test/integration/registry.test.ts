@@ -60,9 +60,7 @@ describe("nodes in etcd", () => {
   test("a node registers its address, slots, objects, tags and build; a graceful stop deletes it at once", async () => {
     const { node, target } = await startNode({
       workers: 1,
-      registry: etcd.url,
-      tags: { zone: "a", gpu: "none" },
-      ttlSeconds: 2,
+      registry: { url: etcd.url, tags: { zone: "a", gpu: "none" }, ttlSeconds: 2 },
     });
     node.expose("calc", { add: (a: number, b: number) => a + b }, { methods: ["add"] });
     let shut = false;
@@ -113,8 +111,7 @@ describe("nodes in etcd", () => {
     const again = defer();
     const { node, target } = await startNode({
       workers: 1,
-      registry: etcd.url,
-      ttlSeconds: 1,
+      registry: { url: etcd.url, ttlSeconds: 1 },
       log: (line) => {
         lines.push(line);
         if (line.includes("still serving")) lost.resolve();

@@ -91,7 +91,7 @@ describe("TLS, mutual TLS and tokens", () => {
   test("a TLS handshake that stops half-way is closed by the node; TLS clients are served meanwhile", async () => {
     const { node, target } = await startNode({
       workers: 1,
-      handshakeTimeoutMs: 300,
+      limits: { handshakeTimeoutMs: 300 },
       tls: { cert: file(pki, "node.pem"), key: file(pki, "node-key.pem") },
     });
     const port = Number(target.slice(target.lastIndexOf(":") + 1));

@@ -158,7 +158,7 @@ describe("users' code in worker threads", () => {
   });
 
   test("running out of memory, process.exit() and an uncaught throw fail only their call, with INTERNAL", async () => {
-    const { node, conn } = await workersNode({ workers: 1, workerHeapMb: 64 });
+    const { node, conn } = await workersNode({ workers: 1, limits: { workerHeapMb: 64 } });
     try {
       const tricky: Untyped = conn.proxy("tricky");
       const work: Untyped = conn.proxy("work");
@@ -182,7 +182,7 @@ describe("users' code in worker threads", () => {
   });
 
   test("an actor whose thread died fails its later calls, saying its state is gone", async () => {
-    const { node, conn } = await workersNode({ workers: 1, workerHeapMb: 64 });
+    const { node, conn } = await workersNode({ workers: 1, limits: { workerHeapMb: 64 } });
     try {
       const model: Untyped = conn.proxy("Model");
       assert.equal((await model.add(5)).sum, 5);

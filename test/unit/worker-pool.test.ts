@@ -56,7 +56,7 @@ const code = (expected: Code, pattern: RegExp) => (err: unknown) => {
 const never = () => new AbortController().signal;
 
 test("a pool runs kernels and users' calls; a thread that dies fails only its own call", async () => {
-  const pool = new WorkerPool({ workers: 1, workerHeapMb: 32, log: () => {} });
+  const pool = new WorkerPool({ workers: 1, limits: { workerHeapMb: 32 }, log: () => {} });
   try {
     await pool.load(spec("work", ["square", "thread"]));
     await pool.load(spec("tricky", ["hog", "quit", "crash"]));
@@ -81,7 +81,7 @@ test("a pool runs kernels and users' calls; a thread that dies fails only its ow
 
 test("a call that ignores its cancellation is answered at once and its thread replaced after the grace", async () => {
   const logged: string[] = [];
-  const pool = new WorkerPool({ workers: 1, stopGraceMs: 100, log: (line) => logged.push(line) });
+  const pool = new WorkerPool({ workers: 1, limits: { stopGraceMs: 100 }, log: (line) => logged.push(line) });
   try {
     await pool.load(spec("tricky", ["spin"]));
     await pool.load(spec("work", ["thread"]));
@@ -100,7 +100,7 @@ test("a call that ignores its cancellation is answered at once and its thread re
 });
 
 test("a queued task that is cancelled never runs, and a full queue refuses with RESOURCE_EXHAUSTED", async () => {
-  const pool = new WorkerPool({ workers: 1, maxQueue: 1, log: () => {} });
+  const pool = new WorkerPool({ workers: 1, limits: { maxQueue: 1 }, log: () => {} });
   try {
     await pool.load(spec("tricky", ["politeSpin"]));
     await pool.load(spec("work", ["square"]));
