@@ -2,8 +2,9 @@ import type { Command } from "commander";
 import { parseTarget } from "../client/target.js";
 import { createNode } from "../server/create-node.js";
 import { loadObjects } from "../server/load-objects.js";
-import { parseRegistryUrl, parseTags } from "../src/node-record.js";
-import { asUsage, parseMs, reportFailure, UsageError } from "./output.js";
+import { registryTtlSeconds } from "../server/node-options.js";
+import { parseTags } from "../src/node-record.js";
+import { asUsage, inFlags, parseNumber, reportFailure, UsageError } from "./output.js";
 import { parseCount as parseSamples } from "./pi-command.js";
 import { readToken } from "./security-flags.js";
 
@@ -97,76 +98,63 @@ Examples:
       try {
         await serve(flags);
       } catch (err) {
-        reportFailure(err);
+        reportFailure(inFlags(err, FLAGS));
       }
     });
 }
 
-/** `--max-samples`: a count of at least 1, written plainly or as 1e11. */
-function parseMaxSamples(text: string): bigint {
-  const n = asUsage(() => parseSamples(text, "--max-samples"));
-  if (n < 1n) throw new UsageError(`--max-samples must be at least 1, got ${JSON.stringify(text)}`);
-  return n;
-}
+/**
+ * The flag that sets each node option with a range, by the option's path in
+ * NodeOptions. createNode checks them, each once; its OptionError is told
+ * with the flag (`--port must be …`, not `port must be …`).
+ */
+const FLAGS: Readonly<Record<string, string>> = {
+  port: "--port",
+  workers: "--workers",
+  "limits.maxSamples": "--max-samples",
+  "limits.maxCallsInFlight": "--max-in-flight",
+  "limits.maxConnections": "--max-connections",
+  "limits.handshakeTimeoutMs": "--handshake-timeout",
+  "limits.graceMs": "--grace",
+  "fetch.timeoutMs": "--fetch-timeout",
+  "registry.ttlSeconds": "--ttl",
+};
 
-function parseCount(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
-  return n;
+/** A number flag, or undefined when not given; its range is the node option's to check. */
+function numberFlag(text: string | undefined, flag: string): number | undefined {
+  return text === undefined ? undefined : parseNumber(text, flag);
 }
 
 async function serve(flags: NodeFlags): Promise<void> {
-  const port = Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(flags.port)}`);
-  }
-  const workers = flags.workers === undefined ? undefined : Number(flags.workers);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 1024)) {
-    throw new RangeError(`--workers must be an integer from 1 to 1024, got ${JSON.stringify(flags.workers)}`);
-  }
-  const graceMs = parseMs(flags.grace, "--grace");
-  const registry = flags.registry ?? process.env.FERRY_REGISTRY;
-  const ttlSeconds = Number(flags.ttl);
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 3600) {
-    throw new RangeError(
-      `--ttl must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(flags.ttl)}`,
-    );
-  }
-  if (registry !== undefined && registry !== "") parseRegistryUrl(registry);
+  const url = flags.registry ?? process.env.FERRY_REGISTRY;
+  const ttlSeconds = parseNumber(flags.ttl, "--ttl");
   if (flags.advertise !== undefined) parseTarget(flags.advertise);
   const tags = parseTags(flags.tag, "--tag");
   if (flags.clientCa !== undefined && flags.tls === undefined) {
     throw new UsageError("--client-ca (mutual TLS) needs --tls: the node's own certificate");
   }
+  const registry =
+    url === undefined || url === "" ? undefined : { url, advertise: flags.advertise, tags, ttlSeconds };
+  // Not registering, --ttl is still held to the registry's rule: a mistake is never silently ignored.
+  if (registry === undefined) registryTtlSeconds(ttlSeconds);
+  const graceMs = parseNumber(flags.grace, "--grace");
   const node = createNode({
     host: flags.host,
-    port,
-    workers,
+    port: parseNumber(flags.port, "--port"),
+    workers: numberFlag(flags.workers, "--workers"),
     exposeStacks: flags.exposeStacks === true,
     limits: {
       graceMs,
-      maxSamples: flags.maxSamples === undefined ? undefined : parseMaxSamples(flags.maxSamples),
-      maxCallsInFlight:
-        flags.maxInFlight === undefined ? undefined : parseCount(flags.maxInFlight, "--max-in-flight"),
-      maxConnections:
-        flags.maxConnections === undefined
+      maxSamples:
+        flags.maxSamples === undefined
           ? undefined
-          : parseCount(flags.maxConnections, "--max-connections"),
-      handshakeTimeoutMs:
-        flags.handshakeTimeout === undefined
-          ? undefined
-          : parseMs(flags.handshakeTimeout, "--handshake-timeout"),
+          : asUsage(() => parseSamples(flags.maxSamples as string, "--max-samples")),
+      maxCallsInFlight: numberFlag(flags.maxInFlight, "--max-in-flight"),
+      maxConnections: numberFlag(flags.maxConnections, "--max-connections"),
+      handshakeTimeoutMs: numberFlag(flags.handshakeTimeout, "--handshake-timeout"),
     },
-    fetch: {
-      timeoutMs:
-        flags.fetchTimeout === undefined ? undefined : parseMs(flags.fetchTimeout, "--fetch-timeout"),
-      allow: flags.fetchAllow,
-    },
-    registry:
-      registry === undefined || registry === ""
-        ? undefined
-        : { url: registry, advertise: flags.advertise, tags, ttlSeconds },
+    fetch: { timeoutMs: numberFlag(flags.fetchTimeout, "--fetch-timeout"), allow: flags.fetchAllow },
+    registry,
     ...(flags.tls !== undefined
       ? { tls: { cert: `${flags.tls}.pem`, key: `${flags.tls}-key.pem`, clientCa: flags.clientCa } }
       : {}),

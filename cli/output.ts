@@ -1,4 +1,5 @@
 import { RemoteError } from "../client/remote-error.js";
+import { OptionError } from "../src/option-error.js";
 import { stdoutOpen, stopReason } from "./command-signal.js";
 
 /** Exit status of a failed command. */
@@ -20,6 +21,16 @@ export function asUsage<T>(check: () => T): T {
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
   }
+}
+
+/**
+ * A library OptionError told in a command's words: its option's path
+ * (`port`, `limits.maxConnections`) becomes the flag that set it (`--port`,
+ * `--max-connections`), so the command need not check the option again.
+ */
+export function inFlags(err: unknown, flags: Readonly<Record<string, string>>): unknown {
+  if (!(err instanceof OptionError) || !Object.hasOwn(flags, err.option)) return err;
+  return new UsageError(`${flags[err.option]}${err.message.slice(err.option.length)}`, { cause: err });
 }
 
 let verbose = false;
@@ -84,6 +95,14 @@ export function parseMs(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0)
     throw new UsageError(`${name} must be a positive integer of milliseconds, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Reads a number option; what range it must be in is for whatever takes it to check. */
+export function parseNumber(value: string, name: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n))
+    throw new UsageError(`${name} must be a number, got ${JSON.stringify(value)}`);
   return n;
 }
 
