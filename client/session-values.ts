@@ -23,7 +23,7 @@ export function callError(error: CallError): RemoteError {
  */
 export function encodeCalls(calls: unknown[][], refs: ClientRefs): { args: Value[] }[] {
   const entry = new ListPath("calls");
-  const args = new ListPath(entry.at);
+  const args = new ListPath("", entry);
   const encoded = new Array<{ args: Value[] }>(calls.length);
   for (let c = 0; c < calls.length; c++) {
     entry.index = c;

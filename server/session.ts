@@ -207,7 +207,7 @@ export class ServerSession {
       const first = this.#resolve(batch, batch.method);
       // Entries decode one after another: `entry.index` is the one being decoded.
       const entry = new ListPath("calls");
-      const argsPath = new ListPath(() => `${entry.at()}.args`);
+      const argsPath = new ListPath(".args", entry);
       if (first.where === "workers") {
         // One task for the whole batch; its entries' arguments decode here.
         const refs = workerArgRefs(path);
