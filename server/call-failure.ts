@@ -1,5 +1,7 @@
 import { toCallError } from "../src/call-error.js";
+import { Code } from "../src/code.js";
 import type { ErrorDetail } from "../src/gen/ferry/v1/errors.js";
+import { isServerError } from "../src/server-error.js";
 
 // What a failed call tells its caller, in terms of no transport: the session,
 // unary handlers and worker threads (which load no gRPC) all use it.
@@ -41,4 +43,9 @@ export function logFailure(answer: Promise<unknown>, path: string, options: Call
     () => undefined,
     (err: unknown) => void describeFailure(err, path, options),
   );
+}
+
+/** The status code a failure answers with (see {@link describeFailure}), without describing it. */
+export function failureCode(err: unknown): number {
+  return isServerError(err) ? err.code : Code.UNKNOWN;
 }

@@ -1,6 +1,11 @@
 import { hostname, networkInterfaces } from "node:os";
 import { dirname } from "node:path";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import {
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
@@ -15,12 +20,13 @@ import type { ExposeOptions } from "./exposure.js";
 import { AddressGuard } from "./fetcher/address-guard.js";
 import { createFetchAgent } from "./fetcher/fetch-page.js";
 import { fetcherServer } from "./fetcher.js";
-import { type HandlerContext, InFlight } from "./handlers.js";
+import type { HandlerContext } from "./handlers.js";
 import { LoopWatch } from "./loop-watch.js";
 import { nodeInfo, nodeServer } from "./node-info.js";
 import { type NodeAddress, type NodeOptions, type NodeSettings, nodeSettings } from "./node-options.js";
 import { ObjectHost } from "./object-host.js";
 import { objectsServer } from "./objects-service.js";
+import { countingBytes, NodeObserver } from "./observer.js";
 import { piEstimatorServer } from "./pi-estimator.js";
 import { primeCheckerServer } from "./prime-checker.js";
 import { Registration } from "./registration.js";
@@ -66,7 +72,11 @@ export class FerryNode {
     const settings = nodeSettings(options);
     this.#settings = settings;
     const { limits } = settings;
-    this.#tokenCheck = options.token === undefined ? undefined : new TokenCheck(options.token, log);
+    const observer = new NodeObserver(limits.maxCallsInFlight);
+    this.#tokenCheck =
+      options.token === undefined
+        ? undefined
+        : new TokenCheck(options.token, log, () => observer.refused("auth"));
     // The compute objects every `ferry node` ships; a library node may host only its own.
     const compute = options.computeObjects !== false;
     const addressGuard = compute ? new AddressGuard(settings.fetchAllow) : undefined;
@@ -75,7 +85,7 @@ export class FerryNode {
     const workers = new WorkerObjects(this.#pool);
     this.#host = new ObjectHost(workers);
     this.#ctx = {
-      inFlight: new InFlight(limits.maxCallsInFlight),
+      observer,
       exposeStacks,
       log,
       maxMessageBytes: limits.maxMessageBytes,
@@ -92,13 +102,13 @@ export class FerryNode {
     const services = compute ? SERVICE_NAMES : NODE_SERVICES;
     if (addressGuard) {
       const { fetch: fetchLimits } = settings;
-      this.#server.addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
-      this.#server.addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, limits.maxSamples));
+      this.#addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
+      this.#addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, limits.maxSamples));
       this.#fetchAgent = createFetchAgent(addressGuard);
-      this.#server.addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
+      this.#addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
       exposeComputeObjects(this.#host, this.#pool, limits.maxSamples, fetchLimits, this.#fetchAgent);
     }
-    this.#server.addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
+    this.#addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
     exposeNodeObject(this.#host, () => nodeInfo(ctx, this.#pool, startedAt, services));
     const sessionLimits = settings.session;
     // Session responses go out as frames packed by size (src/session-wire.ts), written as they are.
@@ -106,7 +116,7 @@ export class FerryNode {
       ...SERVICES.Objects,
       session: { ...SERVICES.Objects.session, responseSerialize: writeFrame },
     };
-    this.#server.addService(objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
+    this.#addService(objects, objectsServer(ctx, this.#host, sessionLimits, this.#sessions));
 
     const status: Record<string, "SERVING"> = { "": "SERVING" };
     for (const name of services) status[`ferry.v1.${name}`] = "SERVING";
@@ -148,6 +158,16 @@ export class FerryNode {
     return this;
   }
 
+  /** Serves a service with its bytes counted by the node's observer. */
+  #addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    this.#server.addService(countingBytes(definition, this.#ctx.observer), implementation);
+  }
+
+  /** Where the node observes every call (see NodeObserver). */
+  get observer(): NodeObserver {
+    return this.#ctx.observer;
+  }
+
   /** Worker threads running a task now, and tasks waiting for one. */
   get workerLoad(): { busy: number; queued: number } {
     return { busy: this.#pool.busy, queued: this.#pool.queued };
@@ -160,7 +180,7 @@ export class FerryNode {
 
   /** Calls being served right now. */
   get inFlight(): number {
-    return this.#ctx.inFlight.count;
+    return this.#ctx.observer.inFlight.count;
   }
 
   /** The bound address, once listen() has resolved. */
@@ -170,7 +190,7 @@ export class FerryNode {
 
   /** Calls refused for a missing or wrong token. */
   get refusedCalls(): number {
-    return this.#tokenCheck?.refused ?? 0;
+    return this.#ctx.observer.refusals.get("auth") ?? 0;
   }
 
   /** Its entry in the registry, when `registry` was given and listen() has resolved. */

@@ -3,56 +3,28 @@ import type {
   handleBidiStreamingCall,
   handleServerStreamingCall,
   handleUnaryCall,
+  Metadata,
   ServerDuplexStream,
   ServerUnaryCall,
   ServerWritableStream,
 } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import { ServerError } from "../src/server-error.js";
+import type { ServerError } from "../src/server-error.js";
 import { checkClientBuild } from "./build-check.js";
 import type { CallScopeOptions } from "./call-failure.js";
 import { callSignal, toServiceError } from "./call-scope.js";
+import type { MethodStats } from "./call-stats.js";
 import type { LoopWatch } from "./loop-watch.js";
+import type { NodeObserver } from "./observer.js";
 import type { WorkerObjects } from "./workers/worker-objects.js";
 
 /** Answers whatever build asks: it is how a client learns the node's version. */
 const UNCHECKED = new Set(["/ferry.v1.Node/Info"]);
 
-/** Counts calls being served, for Node.Info, graceful shutdown and the node's limit. */
-export class InFlight {
-  #count = 0;
-  /** Most calls the node serves at once; more are refused with RESOURCE_EXHAUSTED. */
-  readonly limit: number;
-
-  constructor(limit = Number.POSITIVE_INFINITY) {
-    this.limit = limit;
-  }
-
-  /** The refusal for one call more than the limit allows, or undefined while there is room. */
-  refusal(): ServerError | undefined {
-    if (this.#count < this.limit) return undefined;
-    return new ServerError(
-      Code.RESOURCE_EXHAUSTED,
-      `node has ${this.limit} calls running, its limit (maxCallsInFlight); retry later or on another node`,
-    );
-  }
-
-  get count(): number {
-    return this.#count;
-  }
-
-  enter(): void {
-    this.#count++;
-  }
-
-  leave(): void {
-    this.#count--;
-  }
-}
-
 /** What every adapter needs from the node. */
 export interface HandlerContext extends CallScopeOptions {
-  inFlight: InFlight;
+  /** Where every call is counted and timed, and calls in flight are kept. */
+  observer: NodeObserver;
   /** Largest message the node sends; a session result over it fails its call, not the session. */
   maxMessageBytes: number;
   /** Where calls of objects exposed with run "workers" go. */
@@ -61,29 +33,55 @@ export interface HandlerContext extends CallScopeOptions {
   loopWatch: LoopWatch;
 }
 
-/** Adapts a promise-returning method to a grpc-js unary handler. */
+/**
+ * Why a call may not start: the caller's build (unless `check` is off) or
+ * the node's limit of calls in flight; counted as a refusal.
+ */
+function refusalOf(ctx: HandlerContext, metadata: Metadata, check = true): ServerError | undefined {
+  const build = check ? checkClientBuild(metadata) : undefined;
+  if (build) {
+    ctx.observer.refused("build");
+    return build;
+  }
+  const full = ctx.observer.inFlight.refusal();
+  if (full) ctx.observer.refused("limit");
+  return full;
+}
+
+/**
+ * Adapts a promise-returning method to a grpc-js unary handler. Each call is
+ * observed under its path's object and method, unless `observe` is "self":
+ * then `fn` observes it (Invoke, whose object and method are in the request).
+ */
 export function unary<Req, Res>(
   ctx: HandlerContext,
   path: string,
   fn: (request: Req, signal: AbortSignal, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+  observe: "path" | "self" = "path",
 ): handleUnaryCall<Req, Res> {
   const check = !UNCHECKED.has(path);
+  const stats = observe === "path" ? ctx.observer.pathStats(path) : undefined;
+  const { observer } = ctx;
   return (call, callback) => {
-    const refused = (check ? checkClientBuild(call.metadata) : undefined) ?? ctx.inFlight.refusal();
+    const refused = refusalOf(ctx, call.metadata, check);
     if (refused) {
       callback(toServiceError(refused, path, ctx));
       return;
     }
-    ctx.inFlight.enter();
+    const startedAt = performance.now();
+    observer.inFlight.enter();
     const signal = callSignal(call);
     fn(call.request, signal, call).then(
       (response) => {
-        ctx.inFlight.leave();
+        observer.inFlight.leave();
+        if (stats) observer.ended(stats, Code.OK, startedAt);
         callback(null, response);
       },
       (err: unknown) => {
-        ctx.inFlight.leave();
-        callback(toServiceError(signal.aborted ? signal.reason : err, path, ctx));
+        observer.inFlight.leave();
+        const error = toServiceError(signal.aborted ? signal.reason : err, path, ctx);
+        if (stats) observer.ended(stats, error.code ?? Code.UNKNOWN, startedAt);
+        callback(error);
       },
     );
   };
@@ -95,14 +93,15 @@ export function serverStream<Req, Res>(
   path: string,
   fn: (request: Req, signal: AbortSignal) => AsyncIterable<Res>,
 ): handleServerStreamingCall<Req, Res> {
+  const stats = ctx.observer.pathStats(path);
   return (call) => {
-    const refused = checkClientBuild(call.metadata) ?? ctx.inFlight.refusal();
+    const refused = refusalOf(ctx, call.metadata);
     if (refused) {
       call.emit("error", toServiceError(refused, path, ctx));
       return;
     }
     const signal = callSignal(call);
-    void pump(ctx, path, call, signal, fn(call.request, signal));
+    void pump(ctx, path, stats, call, signal, fn(call.request, signal));
   };
 }
 
@@ -112,8 +111,9 @@ export function bidiStream<Req, Res>(
   path: string,
   fn: (requests: AsyncIterable<Req>, signal: AbortSignal) => AsyncIterable<Res>,
 ): handleBidiStreamingCall<Req, Res> {
+  const stats = ctx.observer.pathStats(path);
   return (call) => {
-    const refused = checkClientBuild(call.metadata) ?? ctx.inFlight.refusal();
+    const refused = refusalOf(ctx, call.metadata);
     if (refused) {
       call.emit("error", toServiceError(refused, path, ctx));
       return;
@@ -122,18 +122,22 @@ export function bidiStream<Req, Res>(
     // Iterating a stream destroys it when the loop ends by default; on a duplex
     // call that would also close the response side before results are written.
     const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
-    void pump(ctx, path, call, signal, fn(requests, signal));
+    void pump(ctx, path, stats, call, signal, fn(requests, signal));
   };
 }
 
 async function pump<Res>(
   ctx: HandlerContext,
   path: string,
+  stats: MethodStats,
   call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>,
   signal: AbortSignal,
   responses: AsyncIterable<Res>,
 ): Promise<void> {
-  ctx.inFlight.enter();
+  const { observer } = ctx;
+  const startedAt = performance.now();
+  let code: number = Code.OK;
+  observer.inFlight.enter();
   try {
     for await (const response of responses) {
       if (signal.aborted) break;
@@ -141,8 +145,14 @@ async function pump<Res>(
     }
     if (!signal.aborted) call.end();
   } catch (err) {
-    if (!signal.aborted) call.emit("error", toServiceError(err, path, ctx));
+    if (!signal.aborted) {
+      const error = toServiceError(err, path, ctx);
+      code = error.code ?? Code.UNKNOWN;
+      call.emit("error", error);
+    }
   } finally {
-    ctx.inFlight.leave();
+    observer.inFlight.leave();
+    if (signal.aborted) code = (signal.reason as { code?: number } | undefined)?.code ?? Code.CANCELLED;
+    observer.ended(stats, code, startedAt, call.getPeer());
   }
 }

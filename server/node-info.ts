@@ -37,7 +37,7 @@ export function nodeInfo(
     cores: availableParallelism(),
     workers: pool.size,
     objects: describeObjects(services),
-    inFlight: ctx.inFlight.count,
+    inFlight: ctx.observer.inFlight.count,
     uptimeSeconds: (performance.now() - startedAt) / 1000,
     runtime: `node ${process.version}`,
     contract: CONTRACT_HASH,

@@ -4,6 +4,7 @@ import type {
   UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
+import { Code } from "../src/code.js";
 import {
   type DescribeRequest,
   type DescribeResponse,
@@ -17,10 +18,10 @@ import { toValue } from "../src/value-codec.js";
 import { PROTOCOL_VERSION } from "../src/version.js";
 import { collect, THROUGH_A_SESSION } from "./batch.js";
 import { checkClientBuild } from "./build-check.js";
-import { logFailure } from "./call-failure.js";
+import { failureCode, logFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
 import { type HandlerContext, unary } from "./handlers.js";
-import type { ObjectHost } from "./object-host.js";
+import type { ObjectHost, ResolvedCall } from "./object-host.js";
 import { ServerSession } from "./session.js";
 import type { SessionLimits } from "./session-limits.js";
 import { startCall } from "./start-call.js";
@@ -45,28 +46,49 @@ export function objectsServer(
   limits: SessionLimits,
   sessions: Set<ServerSession>,
 ): ObjectsHandlers {
+  const { observer } = ctx;
+  /** Runs a resolved Invoke: here or in a worker, a stream collected into one answer. */
+  const invoke = async (
+    req: InvokeRequest,
+    resolved: ResolvedCall,
+    signal: AbortSignal,
+    call: { getDeadline(): Date | number; getPeer(): string },
+  ): Promise<InvokeResponse> => {
+    const label = `${req.object}.${req.method}`;
+    const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
+    const started = startCall(resolved, req.args, label, context, ctx, undefined, {
+      id: 0n,
+      streams: "collect",
+    });
+    if (resolved.method.oneway && started.kind !== "stream") {
+      // Declared oneway: answer at once; a failure is only logged.
+      void logFailure(started.value, label, ctx);
+      return { result: { nullValue: 0 } };
+    }
+    if (started.kind === "encoded")
+      return { result: ServerMessage.decode(await started.value).result?.value };
+    if (started.kind === "value") return { result: toValue(await started.value, "result") };
+    return { result: toValue(await collect(started.items, label, THROUGH_A_SESSION), "result") };
+  };
   return {
     invoke: unary(
       ctx,
       "/ferry.v1.Objects/Invoke",
       async (req: InvokeRequest, signal, call): Promise<InvokeResponse> => {
-        const resolved = host.resolve(req.object, req.method, undefined);
-        const label = `${req.object}.${req.method}`;
-        const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
-        const started = startCall(resolved, req.args, label, context, ctx, undefined, {
-          id: 0n,
-          streams: "collect",
-        });
-        if (resolved.method.oneway && started.kind !== "stream") {
-          // Declared oneway: answer at once; a failure is only logged.
-          void logFailure(started.value, label, ctx);
-          return { result: { nullValue: 0 } };
+        const startedAt = performance.now();
+        let stats = observer.unknown;
+        try {
+          const resolved = host.resolve(req.object, req.method, undefined);
+          stats = observer.stats(resolved.method, req.object, req.method);
+          const answer = await invoke(req, resolved, signal, call);
+          observer.ended(stats, Code.OK, startedAt);
+          return answer;
+        } catch (err) {
+          observer.ended(stats, failureCode(signal.aborted ? signal.reason : err), startedAt);
+          throw err;
         }
-        if (started.kind === "encoded")
-          return { result: ServerMessage.decode(await started.value).result?.value };
-        if (started.kind === "value") return { result: toValue(await started.value, "result") };
-        return { result: toValue(await collect(started.items, label, THROUGH_A_SESSION), "result") };
       },
+      "self",
     ),
     describe: unary(
       ctx,
@@ -78,12 +100,18 @@ export function objectsServer(
     session: (call: ServerDuplexStream<SessionRequest, Buffer>) => {
       const refused = checkClientBuild(call.metadata);
       if (refused) {
+        observer.refused("build");
         call.emit("error", toServiceError(refused, "/ferry.v1.Objects/Session", ctx));
         return;
       }
       const session = new ServerSession(call, host, ctx, limits);
       sessions.add(session);
-      session.start(() => sessions.delete(session));
+      observer.sessions++;
+      observer.sessionsOpened++;
+      session.start(() => {
+        sessions.delete(session);
+        observer.sessions--;
+      });
     },
   };
 }

@@ -12,6 +12,8 @@ export interface AdmittedCall {
   done: () => void;
   /** Set when the call must be answered with this error instead of running. */
   refusal?: ServerError;
+  /** When it arrived (performance.now()). */
+  startedAt: number;
 }
 
 /**
@@ -60,9 +62,9 @@ export class SessionCalls {
     // Checked before it counts, by the same rule as a unary call's (InFlight.refusal).
     const refusal = this.#refusal();
     this.#running.set(id, cancellation);
-    this.#ctx.inFlight.enter();
+    this.#ctx.observer.inFlight.enter();
     const done = () => {
-      this.#ctx.inFlight.leave();
+      this.#ctx.observer.inFlight.leave();
       clearTimeout(timer);
       this.#running.delete(id);
       this.#onDone();
@@ -75,7 +77,7 @@ export class SessionCalls {
       sessionId: this.#sessionId,
       peer: this.peer,
     };
-    return { cancellation, context, done, refusal };
+    return { cancellation, context, done, refusal, startedAt: performance.now() };
   }
 
   /** Cancels call `id`, if it runs. */
@@ -90,13 +92,20 @@ export class SessionCalls {
   }
 
   #refusal(): ServerError | undefined {
-    if (this.draining) return new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
+    const { observer } = this.#ctx;
+    if (this.draining) {
+      observer.refused("draining");
+      return new ServerError(Code.UNAVAILABLE, "node is shutting down; call another node");
+    }
     if (this.#running.size >= this.#limits.maxCallsInFlight) {
+      observer.refused("limit");
       return new ServerError(
         Code.RESOURCE_EXHAUSTED,
         `session has ${this.#limits.maxCallsInFlight} calls running, its limit; wait for some to finish`,
       );
     }
-    return this.#ctx.inFlight.refusal();
+    const full = observer.inFlight.refusal();
+    if (full) observer.refused("limit");
+    return full;
   }
 }

@@ -1,3 +1,4 @@
+import { Code } from "../src/code.js";
 import type { Call, CallError, ServerMessage } from "../src/gen/ferry/v1/objects.js";
 import type { Cancellation } from "./cancellation.js";
 import { EncodedMessage, type SessionOutbox } from "./session-outbox.js";
@@ -42,7 +43,8 @@ export class SessionStreams {
   }
 
   /** Sends `items` (a worker's come already encoded) as call `call`'s stream, then its end. */
-  async send(call: Call, path: string, items: AsyncIterable<unknown>, signal: Cancellation): Promise<void> {
+  /** Sends a stream's items, then its end; resolves with the code it ended with. */
+  async send(call: Call, path: string, items: AsyncIterable<unknown>, signal: Cancellation): Promise<number> {
     const session = this.#session;
     const credit: Credit | undefined =
       call.streamWindow > 0 ? { left: call.streamWindow, wake: undefined } : undefined;
@@ -56,8 +58,11 @@ export class SessionStreams {
       }
       if (signal.aborted) throw signal.reason;
       session.outbox.send({ end: { id: call.id, error: undefined } });
+      return Code.OK;
     } catch (err) {
-      session.outbox.send({ end: { id: call.id, error: session.callError(path, err) } });
+      const error = session.callError(path, err);
+      session.outbox.send({ end: { id: call.id, error } });
+      return error.code;
     } finally {
       this.#credits.delete(call.id);
     }

@@ -1,13 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import type { Batch, Call, CallError, ServerMessage, SessionRequest } from "../src/gen/ferry/v1/objects.js";
+import type {
+  Batch,
+  Call,
+  CallError,
+  Outcome,
+  ServerMessage,
+  SessionRequest,
+} from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
 import { toValue } from "../src/value-codec.js";
 import { decodeArgs, ListPath } from "../src/value-lists.js";
 import { MAX_BATCH_CALLS, outcomesOf, runBatch } from "./batch.js";
-import { describeFailure, logFailure } from "./call-failure.js";
+import { describeFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
+import type { MethodStats } from "./call-stats.js";
 import type { Cancellation } from "./cancellation.js";
 import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
@@ -133,56 +141,88 @@ export class ServerSession {
     const { id } = call;
     const admitted = this.#admit(id, call.timeoutMs);
     if (!admitted) return;
-    const { cancellation, context, done, refusal } = admitted;
+    const { cancellation, context, done, refusal, startedAt } = admitted;
     const path = `${call.object ?? call.refId}.${call.method}`;
+    const { observer } = this.#ctx;
+    let stats = observer.unknown;
+    const finish = (code: number) => {
+      observer.ended(stats, code, startedAt, this.#calls.peer);
+      done();
+    };
     try {
-      if (refusal) throw refusal;
+      if (refusal) {
+        this.#answerError(call, path, refusal);
+        done();
+        return;
+      }
       const resolved = this.#resolve(call, call.method);
+      stats = this.#statsOf(resolved, call);
       const started = startCall(resolved, call.args, path, context, this.#ctx, this.#refs, {
         id,
         streams: "items",
       });
-      this.#answer(call, path, started, resolved.method.oneway, cancellation, done);
+      this.#answer(call, path, started, resolved.method.oneway, cancellation, finish);
     } catch (err) {
-      this.#answerError(call, path, err);
-      done();
+      finish(this.#answerError(call, path, err));
     }
   }
 
-  /** Answers a started call: its result, its stream, or (oneway) at once, its failure only logged. */
+  /**
+   * The stats a resolved call counts under: an object held by reference
+   * counts under its class's name, not its id, so ids make no series.
+   */
+  #statsOf(resolved: ResolvedCall, target: { object?: string | undefined; method: string }): MethodStats {
+    const { observer } = this.#ctx;
+    const cached = observer.cached(resolved.method);
+    if (cached) return cached;
+    const object =
+      target.object !== undefined
+        ? resolved.object
+        : resolved.object.slice(0, resolved.object.lastIndexOf(" "));
+    return observer.stats(resolved.method, object, target.method);
+  }
+
+  /**
+   * Answers a started call: its result, its stream, or (oneway) at once, its
+   * failure only logged; `finish` hears the code it ended with.
+   */
   #answer(
     call: Call,
     path: string,
     started: Started,
     oneway: boolean,
     cancellation: Cancellation,
-    done: () => void,
+    finish: (code: number) => void,
   ): void {
     if (started.kind === "stream") {
-      void this.#streams.send(call, path, started.items, cancellation).finally(done);
+      void this.#streams.send(call, path, started.items, cancellation).then(finish);
       return;
     }
     const { id } = call;
     const value: Promise<unknown> = started.value;
     if (oneway) {
       if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
-      void logFailure(value, path, this.#ctx).finally(done);
+      value.then(
+        () => finish(Code.OK),
+        (err: unknown) => finish(describeFailure(err, path, this.#ctx).code),
+      );
       return;
     }
     value
       .then(
         (result) => {
-          if (call.oneway) return;
+          if (call.oneway) return Code.OK;
           this.#send(
             started.kind === "encoded"
               ? new EncodedMessage(result as Uint8Array, id, "result")
               : { result: { id, value: toValue(result, "result", this.#refs) } },
           );
+          return Code.OK;
         },
         (err: unknown) => this.#answerError(call, path, cancellation.aborted ? cancellation.reason : err),
       )
       .catch((err: unknown) => this.#answerError(call, path, err))
-      .finally(done);
+      .then(finish);
   }
 
   /** Runs every entry of a batch and answers them together (see ferry.v1.Batch). */
@@ -190,10 +230,17 @@ export class ServerSession {
     const { id } = batch;
     const admitted = this.#admit(id, batch.timeoutMs);
     if (!admitted) return;
-    const { cancellation, context, done, refusal } = admitted;
+    const { cancellation, context, done, refusal, startedAt } = admitted;
     const path = `${batch.object ?? batch.refId}.${batch.method}`;
-    const fail = (err: unknown) =>
-      this.#send({ batchResult: { id, outcomes: [], error: this.#callError(path, err) } });
+    const { observer } = this.#ctx;
+    const count = batch.calls.length;
+    let stats = observer.unknown;
+    const fail = (err: unknown) => {
+      const error = this.#callError(path, err);
+      this.#send({ batchResult: { id, outcomes: [], error } });
+      // Every entry failed with the batch.
+      if (!refusal) observer.ended(stats, error.code, startedAt, this.#calls.peer, count);
+    };
     try {
       if (refusal) throw refusal;
       if (batch.calls.length > MAX_BATCH_CALLS) {
@@ -205,6 +252,7 @@ export class ServerSession {
       }
       // An unknown object or method fails the batch as a whole, before any entry runs.
       const first = this.#resolve(batch, batch.method);
+      stats = this.#statsOf(first, batch);
       // Entries decode one after another: `entry.index` is the one being decoded.
       const entry = new ListPath("calls");
       const argsPath = new ListPath(".args", entry);
@@ -221,6 +269,8 @@ export class ServerSession {
           .then((bytes) => {
             if (cancellation.aborted) throw cancellation.reason;
             this.#send(new EncodedMessage(bytes, id, "batchResult"));
+            // The thread encoded the outcomes: the entries count as answered.
+            observer.ended(stats, Code.OK, startedAt, this.#calls.peer, count);
           })
           .catch(fail)
           .finally(done);
@@ -241,6 +291,7 @@ export class ServerSession {
           if (cancellation.aborted) throw cancellation.reason;
           const outcomes = outcomesOf(results, this.#refs, (err) => this.#callError(path, err));
           this.#send({ batchResult: { id, outcomes, error: undefined } });
+          this.#entriesEnded(stats, outcomes, startedAt);
         })
         .catch(fail)
         .finally(done);
@@ -250,10 +301,23 @@ export class ServerSession {
     }
   }
 
-  #answerError(call: Call, path: string, err: unknown): void {
+  /** Observes a batch's entries, answered together: the ones that failed one by one, the rest at once. */
+  #entriesEnded(stats: MethodStats, outcomes: readonly Outcome[], startedAt: number): void {
+    const { observer } = this.#ctx;
+    const peer = this.#calls.peer;
+    let ok = 0;
+    for (const outcome of outcomes) {
+      if (outcome.error) observer.ended(stats, outcome.error.code, startedAt, peer);
+      else ok++;
+    }
+    if (ok > 0) observer.ended(stats, Code.OK, startedAt, peer, ok);
+  }
+
+  /** Answers a failed call (a oneway one only counts it); returns its code. */
+  #answerError(call: Call, path: string, err: unknown): number {
     const error = this.#callError(path, err);
-    if (call.oneway) return;
-    this.#send({ result: { id: call.id, error } });
+    if (!call.oneway) this.#send({ result: { id: call.id, error } });
+    return error.code;
   }
 
   #callError(path: string, err: unknown): CallError {

@@ -20,21 +20,19 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
 export class TokenCheck {
   readonly #expected: Buffer;
   readonly #log: (line: string) => void;
+  readonly #onRefused: () => void;
   #refused = 0;
   #unlogged = 0;
   #lastLog = 0;
 
-  constructor(token: string, log: (line: string) => void) {
+  /** `onRefused` hears each refusal (the node's observer counts them). */
+  constructor(token: string, log: (line: string) => void, onRefused: () => void = () => {}) {
     if (typeof token !== "string" || token.trim() === "" || /[\r\n]/.test(token.trim())) {
       throw new TypeError("token must be a non-empty string without line breaks");
     }
     this.#expected = digest(token.trim());
     this.#log = log;
-  }
-
-  /** Calls refused so far. */
-  get refused(): number {
-    return this.#refused;
+    this.#onRefused = onRefused;
   }
 
   readonly interceptor: ServerInterceptor = (method, call) =>
@@ -70,6 +68,7 @@ export class TokenCheck {
 
   #refuse(peer: string, path: string, what: string): void {
     this.#refused++;
+    this.#onRefused();
     this.#unlogged++;
     const now = Date.now();
     if (now - this.#lastLog < LOG_EVERY_MS) return;
