@@ -1,5 +1,5 @@
 # Thin wrapper over the npm scripts; each target installs what it needs first.
-.PHONY: all install proto build lint typecheck test demo bench soak python-deps etcd clean
+.PHONY: all install proto build lint typecheck test demo bench soak python-deps etcd prometheus clean
 
 all: build
 
@@ -29,7 +29,11 @@ python-deps:
 etcd:
 	bash test/setup-etcd.sh
 
-test: build python-deps etcd
+# Debian's prometheus for the metrics tests.
+prometheus:
+	bash test/setup-prometheus.sh
+
+test: build python-deps etcd prometheus
 	npm run lint
 	npm run typecheck
 	npm test

@@ -30,6 +30,7 @@ interface NodeFlags {
   maxInFlight?: string;
   maxConnections?: string;
   handshakeTimeout?: string;
+  metrics?: string;
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];
@@ -78,6 +79,10 @@ export function registerNode(program: Command): void {
     )
     .option("--insecure", "allow a non-loopback --host with neither TLS nor a token (trusted networks only)")
     .option(
+      "--metrics <host:port>",
+      "serve Prometheus metrics at http://<host:port>/metrics (a port alone: loopback)",
+    )
+    .option(
       "--fetch-allow <cidr>",
       "let Fetcher reach this non-public range (e.g. 127.0.0.1/32); repeatable",
       repeat,
@@ -92,6 +97,7 @@ Examples:
   $ ferry node --host 0.0.0.0 --port 50051  # reachable from other machines
   $ ferry node --port 0 --json              # {"listening":"127.0.0.1:41234",...}
   $ ferry node --load ./objects.js          # also serve the module's exposed objects
+  $ ferry node --metrics 9464               # Prometheus scrapes http://127.0.0.1:9464/metrics
   $ ferry node --host 0.0.0.0 --registry etcd://10.0.0.2:2379 --tag zone=a`,
     )
     .action(async (flags: NodeFlags) => {
@@ -118,6 +124,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   "limits.graceMs": "--grace",
   "fetch.timeoutMs": "--fetch-timeout",
   "registry.ttlSeconds": "--ttl",
+  metrics: "--metrics",
 };
 
 /** A number flag, or undefined when not given; its range is the node option's to check. */
@@ -160,6 +167,7 @@ async function serve(flags: NodeFlags): Promise<void> {
       : {}),
     token: readToken(flags.tokenFile),
     insecure: flags.insecure === true,
+    metrics: flags.metrics,
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
   // What each --load file exposed and skipped, told once the node serves (a failure is one line).
@@ -180,6 +188,7 @@ async function serve(flags: NodeFlags): Promise<void> {
         port: address.port,
         workers: node.workers,
         pid: process.pid,
+        ...(node.metricsAddress ? { metrics: node.metricsAddress } : {}),
         ...(node.registration
           ? {
               advertised: node.registration.address,
@@ -191,7 +200,7 @@ async function serve(flags: NodeFlags): Promise<void> {
     );
   } else {
     process.stdout.write(
-      `ferry node listening on ${address.target} (${node.workers} worker${node.workers === 1 ? "" : "s"}, pid ${process.pid}); Ctrl-C stops it\n`,
+      `ferry node listening on ${address.target} (${node.workers} worker${node.workers === 1 ? "" : "s"}, pid ${process.pid})${node.metricsAddress ? `, metrics at ${flags.tls ? "https" : "http"}://${node.metricsAddress}/metrics` : ""}; Ctrl-C stops it\n`,
     );
   }
   let stopping = false;

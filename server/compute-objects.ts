@@ -1,4 +1,3 @@
-import type { Agent } from "undici";
 import { messageFns } from "../src/contract.js";
 import type { FetchManyResponse, FetchResponse } from "../src/gen/ferry/v1/fetch.js";
 import type { InfoResponse } from "../src/gen/ferry/v1/node.js";
@@ -11,7 +10,7 @@ import type {
 } from "../src/gen/ferry/v1/prime.js";
 import { normalizeMessage } from "../src/request-fields.js";
 import { currentCall } from "./call-context.js";
-import { type FetcherLimits, fetchMany, fetchUrl } from "./fetcher.js";
+import { type FetcherLimits, type Fetching, fetchMany, fetchUrl } from "./fetcher.js";
 import type { ObjectHost } from "./object-host.js";
 import { estimatePi, estimateWithProgress } from "./pi-estimator.js";
 import { checkMany, checkPrime, findDivisor } from "./prime-checker.js";
@@ -83,16 +82,16 @@ class NodeObject {
 
 class FetcherObject {
   readonly #limits: FetcherLimits;
-  readonly #agent: Agent;
-  constructor(limits: FetcherLimits, agent: Agent) {
+  readonly #via: Fetching;
+  constructor(limits: FetcherLimits, via: Fetching) {
     this.#limits = limits;
-    this.#agent = agent;
+    this.#via = via;
   }
   fetch(req: unknown): Promise<FetchResponse> {
-    return fetchUrl(request("FetchRequest", req), this.#limits, currentCall().signal, this.#agent);
+    return fetchUrl(request("FetchRequest", req), this.#limits, currentCall().signal, this.#via);
   }
   async *fetchMany(req: unknown): AsyncGenerator<FetchManyResponse> {
-    yield* fetchMany(request("FetchManyRequest", req), this.#limits, currentCall().signal, this.#agent);
+    yield* fetchMany(request("FetchManyRequest", req), this.#limits, currentCall().signal, this.#via);
   }
 }
 
@@ -106,7 +105,7 @@ export function exposeComputeObjects(
   pool: WorkerPool,
   maxSamples: bigint,
   fetchLimits: FetcherLimits,
-  agent: Agent,
+  via: Fetching,
 ): void {
   host.expose("PrimeChecker", new PrimeCheckerObject(pool), {
     methods: ["isPrime", "findDivisor", "checkMany"],
@@ -117,7 +116,7 @@ export function exposeComputeObjects(
     idempotent: ["estimate", "estimateWithProgress"],
   });
   // A fetch waits on the network, not a worker: many run at once with profit.
-  host.expose("Fetcher", new FetcherObject(fetchLimits, agent), {
+  host.expose("Fetcher", new FetcherObject(fetchLimits, via), {
     methods: ["fetch", "fetchMany"],
     idempotent: ["fetch"],
     concurrency: { fetch: fetchLimits.maxConcurrency },

@@ -35,12 +35,14 @@ export interface ConnectionLimits {
  * `grpc.max_connection_idle_ms` and `grpc.max_connection_age_ms`; see
  * https://github.com/grpc/grpc-node/issues/2081), so the guard reaches its
  * HTTP/2 servers through grpc-js's private `http2Servers` map;
- * test/unit/grpc-internals.test.ts fails by name if an upgrade moves it. Returns false when that map is not there (another
- * grpc-js), after which the node runs without the guard; the caller logs it.
+ * test/unit/grpc-internals.test.ts fails by name if an upgrade moves it. Returns the count of open connections, or undefined
+ * when that map is not there (another grpc-js), after which the node runs
+ * without the guard; the caller logs it.
  */
-export function guardConnections(server: Server, limits: ConnectionLimits): boolean {
+export function guardConnections(server: Server, limits: ConnectionLimits): OpenConnections | undefined {
   const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(servers instanceof Map)) return false;
+  if (!(servers instanceof Map)) return undefined;
+  const counted: ReadonlySet<Connection>[] = [];
   for (const http2Server of servers.keys() as IterableIterator<Http2Server>) {
     if (guarded.has(http2Server)) continue;
     guarded.add(http2Server);
@@ -54,6 +56,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits): bool
     let plain: Connection | undefined;
     const awaitingTls = new Map<string, Connection>();
     const live = new Set<Connection>();
+    counted.push(live);
     const sweep = setInterval(() => closeWithinGrace(live), CLOSE_GRACE_MS);
     sweep.unref();
     http2Server.once("close", () => clearInterval(sweep));
@@ -88,7 +91,19 @@ export function guardConnections(server: Server, limits: ConnectionLimits): bool
       });
     });
   }
-  return true;
+  return {
+    get open() {
+      let open = 0;
+      for (const live of counted) open += live.size;
+      return open;
+    },
+  };
+}
+
+/** The connections a guard holds on a node's server. */
+export interface OpenConnections {
+  /** Connections open now. */
+  readonly open: number;
 }
 
 const guarded = new WeakSet<Http2Server>();

@@ -14,14 +14,17 @@ import { LOCAL_BUILD } from "../src/build-identity.js";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
 import type { NodeRecord } from "../src/node-record.js";
 import { writeFrame } from "../src/session-wire.js";
+import { isLoopback, whyNotBound } from "./bind-address.js";
 import { exposeComputeObjects, exposeNodeObject } from "./compute-objects.js";
-import { guardConnections } from "./connection-guard.js";
+import { guardConnections, type OpenConnections } from "./connection-guard.js";
 import type { ExposeOptions } from "./exposure.js";
 import { AddressGuard } from "./fetcher/address-guard.js";
 import { createFetchAgent } from "./fetcher/fetch-page.js";
 import { fetcherServer } from "./fetcher.js";
 import type { HandlerContext } from "./handlers.js";
 import { LoopWatch } from "./loop-watch.js";
+import { nodeMetrics } from "./metrics.js";
+import { type MetricsEndpoint, serveMetrics } from "./metrics-server.js";
 import { nodeInfo, nodeServer } from "./node-info.js";
 import { type NodeAddress, type NodeOptions, type NodeSettings, nodeSettings } from "./node-options.js";
 import { ObjectHost } from "./object-host.js";
@@ -54,6 +57,8 @@ export class FerryNode {
   readonly #health: HealthImplementation;
   readonly #ctx: HandlerContext;
   readonly #fetchAgent: Agent | undefined;
+  #connections: OpenConnections | undefined;
+  #metrics: MetricsEndpoint | undefined;
   readonly #host: ObjectHost;
   /** Worker-thread imports of exposed modules (each its failure, if any): listen() waits for them. */
   #loading: Promise<Error | undefined>[] = [];
@@ -105,8 +110,9 @@ export class FerryNode {
       this.#addService(SERVICES.PrimeChecker, primeCheckerServer(ctx, this.#pool));
       this.#addService(SERVICES.PiEstimator, piEstimatorServer(ctx, this.#pool, limits.maxSamples));
       this.#fetchAgent = createFetchAgent(addressGuard);
-      this.#addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, this.#fetchAgent));
-      exposeComputeObjects(this.#host, this.#pool, limits.maxSamples, fetchLimits, this.#fetchAgent);
+      const via = { agent: this.#fetchAgent, fetched: (outcome: string) => observer.fetched(outcome) };
+      this.#addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, via));
+      exposeComputeObjects(this.#host, this.#pool, limits.maxSamples, fetchLimits, via);
     }
     this.#addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
     exposeNodeObject(this.#host, () => nodeInfo(ctx, this.#pool, startedAt, services));
@@ -210,6 +216,12 @@ export class FerryNode {
     const failed = (await Promise.all(loading)).find((err) => err !== undefined);
     if (failed) throw failed;
     const address = await this.#bind();
+    try {
+      await this.#serveMetrics();
+    } catch (err) {
+      this.#server.forceShutdown();
+      throw err;
+    }
     const registry = this.#settings.registry;
     if (registry !== undefined) {
       const advertise = registry.advertise ?? advertisedAddress(address);
@@ -230,6 +242,29 @@ export class FerryNode {
       await this.#registration.first;
     }
     return address;
+  }
+
+  /** Serves /metrics when asked (see NodeOptions.metrics). */
+  async #serveMetrics(): Promise<void> {
+    const where = this.#settings.metrics;
+    if (!where) return;
+    const registry = nodeMetrics({
+      observer: this.#ctx.observer,
+      workers: () => ({ total: this.#pool.size, busy: this.#pool.busy, queued: this.#pool.queued }),
+      sessionObjects: () => {
+        let held = 0;
+        for (const session of this.#sessions) held += session.held;
+        return held;
+      },
+      connections: () => this.#connections?.open,
+    });
+    const { tls, token, insecure } = this.#options;
+    this.#metrics = await serveMetrics(registry, { ...where, tls, token, insecure });
+  }
+
+  /** `host:port` of /metrics, once listen() has resolved, when the node serves it. */
+  get metricsAddress(): string | undefined {
+    return this.#metrics?.address;
   }
 
   #bind(): Promise<NodeAddress> {
@@ -262,8 +297,8 @@ export class FerryNode {
         }
         this.#address = { host, port: bound, target: `${bindHost}:${bound}` };
         const { handshakeTimeoutMs, maxConnections } = this.#settings.limits;
-        const guarded = guardConnections(this.#server, { handshakeTimeoutMs, maxConnections });
-        if (!guarded) {
+        this.#connections = guardConnections(this.#server, { handshakeTimeoutMs, maxConnections });
+        if (!this.#connections) {
           this.#ctx.log(
             "ferry node: this grpc-js offers no hold on its connections; limits.handshakeTimeoutMs and limits.maxConnections are not enforced",
           );
@@ -297,7 +332,7 @@ export class FerryNode {
       const outcome = await Promise.race([drained, expired]);
       clearTimeout(timer);
       if (outcome === "expired") this.#server.forceShutdown();
-      await Promise.all([this.#pool.destroy(), this.#fetchAgent?.destroy()]);
+      await Promise.all([this.#pool.destroy(), this.#fetchAgent?.destroy(), this.#metrics?.close()]);
     })();
     return this.#closing;
   }
@@ -307,12 +342,6 @@ export class FerryNode {
     this.#server.forceShutdown();
     return this.shutdown(0);
   }
-}
-
-/** Whether a bind address is reachable from this machine only. */
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The address to register for a node bound to `address`. */
@@ -337,14 +366,4 @@ function advertisedAddress(address: NodeAddress): string {
  */
 export function createNode(options: NodeOptions = {}): FerryNode {
   return new FerryNode(options);
-}
-
-/** Why grpc-js could not bind, in ferry's words (its own text is the error's cause). */
-function whyNotBound(message: string): string {
-  if (message.includes("EADDRINUSE"))
-    return "the port is in use (another node or program holds it): give another port, or 0 for a free one";
-  if (message.includes("EACCES")) return "permission denied (ports below 1024 need privileges)";
-  if (message.includes("EADDRNOTAVAIL")) return "no interface of this machine has that address";
-  if (message.includes("ENOTFOUND") || message.includes("EAI_AGAIN")) return "the host name does not resolve";
-  return message;
 }

@@ -49,9 +49,16 @@ async function fetchOne(
   url: string,
   limits: FetchLimits,
   signal: AbortSignal,
-  agent: Agent,
+  via: Fetching,
 ): Promise<FetchResponse> {
-  const page = await fetchPage(url, limits, signal, agent);
+  let page: Awaited<ReturnType<typeof fetchPage>>;
+  try {
+    page = await fetchPage(url, limits, signal, via.agent);
+  } catch (err) {
+    via.fetched?.(err instanceof FetchFailure ? err.kind : "error");
+    throw err;
+  }
+  via.fetched?.("ok");
   return {
     url,
     status: page.status,
@@ -81,15 +88,21 @@ function failed(url: string, err: FetchFailure, seconds: number): FetchResponse 
   };
 }
 
+/** How a node fetches: through its guarded agent, each outcome counted ("ok", or a failure's kind). */
+export interface Fetching {
+  agent: Agent;
+  fetched?: (outcome: string) => void;
+}
+
 /** Fetches one URL (Fetcher.Fetch): a fetch that gives no page fails with its status code. */
 export async function fetchUrl(
   req: FetchRequest,
   limits: FetcherLimits,
   signal: AbortSignal,
-  agent: Agent,
+  via: Fetching,
 ): Promise<FetchResponse> {
   try {
-    return await fetchOne(req.url, limitsFor(limits, req.timeoutMs), signal, agent);
+    return await fetchOne(req.url, limitsFor(limits, req.timeoutMs), signal, via);
   } catch (err) {
     if (err instanceof FetchFailure) {
       const field = err.kind === "invalid_url" ? "url" : undefined;
@@ -101,13 +114,13 @@ export async function fetchUrl(
 }
 
 /** gRPC handlers of ferry.v1.Fetcher. */
-export function fetcherServer(ctx: HandlerContext, limits: FetcherLimits, agent: Agent): FetcherServer {
+export function fetcherServer(ctx: HandlerContext, limits: FetcherLimits, via: Fetching): FetcherServer {
   return {
     fetch: unary(ctx, "/ferry.v1.Fetcher/Fetch", (req: FetchRequest, signal) =>
-      fetchUrl(req, limits, signal, agent),
+      fetchUrl(req, limits, signal, via),
     ),
     fetchMany: serverStream(ctx, "/ferry.v1.Fetcher/FetchMany", (req: FetchManyRequest, signal) =>
-      fetchMany(req, limits, signal, agent),
+      fetchMany(req, limits, signal, via),
     ),
   };
 }
@@ -121,7 +134,7 @@ export async function* fetchMany(
   req: FetchManyRequest,
   limits: FetcherLimits,
   signal: AbortSignal,
-  agent: Agent,
+  via: Fetching,
 ): AsyncGenerator<FetchManyResponse> {
   if (req.urls.length > limits.maxUrls) {
     throw invalidArgument(
@@ -148,7 +161,7 @@ export async function* fetchMany(
     const url = req.urls[index] as string;
     const started = performance.now();
     running++;
-    fetchOne(url, fetchLimits, signal, agent)
+    fetchOne(url, fetchLimits, signal, via)
       .catch((err: unknown) => {
         if (err instanceof FetchFailure) return failed(url, err, (performance.now() - started) / 1000);
         throw err;

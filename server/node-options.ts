@@ -40,6 +40,12 @@ export interface NodeOptions {
    * token. Refused by default: anyone on the network could call the node.
    */
   insecure?: boolean;
+  /**
+   * Serve Prometheus metrics at `http://<metrics>/metrics` once listening:
+   * `host:port`, or a port alone for loopback (`"9464"`). A non-loopback
+   * address needs TLS, a token or `insecure`, as the node's own does.
+   */
+  metrics?: string;
   /** Send unknown errors' messages and stacks to callers. Default false: they can reveal internals. */
   exposeStacks?: boolean;
   /** Where the node logs what it keeps from callers. Default: stderr. */
@@ -151,6 +157,8 @@ export interface NodeSettings {
   session: SessionLimits;
   fetch: FetcherLimits;
   fetchAllow: readonly string[];
+  /** Where /metrics is served; absent when it is not. */
+  metrics: { host: string; port: number } | undefined;
   /** Absent when the node does not register. */
   registry: (RegistryTarget & { advertise: string | undefined; tags: Record<string, string> }) | undefined;
 }
@@ -187,8 +195,17 @@ export function nodeSettings(options: NodeOptions): NodeSettings {
     session,
     fetch,
     fetchAllow: allow,
+    metrics: options.metrics === undefined ? undefined : metricsAddress(options.metrics),
     registry: options.registry && registrySettings(options.registry),
   };
+}
+
+/** `host:port`, or a port alone (loopback), checked: option `metrics`. */
+function metricsAddress(text: string): { host: string; port: number } {
+  const match = /^(?:(.+):)?(\d+)$/.exec(typeof text === "string" ? text.trim() : "");
+  if (!match) throw new OptionError("metrics", `must be host:port or a port, got ${shown(text)}`);
+  const host = (match[1] ?? "127.0.0.1").replace(/^\[|\]$/g, "");
+  return { host, port: integerOption("metrics", Number(match[2]), 0, 65535) };
 }
 
 /**

@@ -52,6 +52,11 @@ export class SessionObjects {
     return this.#instances.get(name);
   }
 
+  /** Instances the session holds now. */
+  get size(): number {
+    return this.#instances.size;
+  }
+
   set(name: string, instance: object): void {
     this.#instances.set(name, instance);
   }

@@ -69,6 +69,7 @@ export class NodeObserver {
   readonly #byName = new Map<string, MethodStats>();
   readonly #unknown = new MethodStats(UNKNOWN, UNKNOWN);
   readonly #refused = new Map<Refusal, number>();
+  readonly #fetches = new Map<string, number>();
   readonly #listeners: ((call: ObservedCall) => void)[] = [];
   /** Session streams open now, and opened since the node started. */
   sessions = 0;
@@ -131,6 +132,16 @@ export class NodeObserver {
     if (this.#listeners.length === 0) return;
     const call = { object: stats.object, method: stats.method, code, seconds, count, peer };
     for (const listener of this.#listeners) listener(call);
+  }
+
+  /** A Fetcher fetch ended: "ok", or its failure's kind. */
+  fetched(outcome: string): void {
+    this.#fetches.set(outcome, (this.#fetches.get(outcome) ?? 0) + 1);
+  }
+
+  /** Fetches so far, by outcome. */
+  get fetches(): ReadonlyMap<string, number> {
+    return this.#fetches;
   }
 
   /** A call turned away before it ran. */

@@ -71,6 +71,11 @@ export class ServerSession {
     });
   }
 
+  /** Objects the node holds for this session: session-mode instances and objects handed out by reference. */
+  get held(): number {
+    return this.#objects.size + this.#refs.size;
+  }
+
   /**
    * The node is stopping: refuse new calls with UNAVAILABLE, let running ones
    * answer, then end the stream, so shutdown need not wait for idle clients.

@@ -21,7 +21,8 @@ test("grpc-js keeps its HTTP/2 servers in http2Servers, where the connection gua
       servers instanceof Map && servers.size === 1,
       "grpc-js no longer has Server.http2Servers: server/connection-guard.ts must find another way in",
     );
-    assert.equal(guardConnections(server, { handshakeTimeoutMs: 1000, maxConnections: 7 }), true);
+    const guard = guardConnections(server, { handshakeTimeoutMs: 1000, maxConnections: 7 });
+    assert.equal(guard?.open, 0, "the guard counts the server's connections");
     const [http2] = [...(servers as Map<Http2Server, unknown>).keys()];
     assert.equal(http2?.maxConnections, 7, "the guard's limit is on grpc-js's own HTTP/2 server");
   } finally {
