@@ -15,7 +15,7 @@ export async function startNode(
   workers: number,
   extra: string[] = [],
   nodeFlags: string[] = [],
-): Promise<{ child: ChildProcess; target: string; readyMs: number }> {
+): Promise<{ child: ChildProcess; target: string; readyMs: number; line: string }> {
   const started = performance.now();
   const args = [...nodeFlags, BIN, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -26,6 +26,7 @@ export async function startNode(
     child,
     target: (JSON.parse(line) as { listening: string }).listening,
     readyMs: performance.now() - started,
+    line,
   };
 }
 
