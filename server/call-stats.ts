@@ -52,21 +52,3 @@ export class MethodStats {
     return this.calls - (this.codes[0] as number);
   }
 }
-
-/**
- * The duration under which a fraction `q` of the calls counted in
- * `buckets` ended, read off the buckets (the upper bound of the bucket the
- * quantile falls in); 0 with no calls.
- */
-export function quantile(buckets: readonly number[], q: number): number {
-  let total = 0;
-  for (const n of buckets) total += n;
-  if (total === 0) return 0;
-  const rank = q * total;
-  let seen = 0;
-  for (let b = 0; b < buckets.length; b++) {
-    seen += buckets[b] as number;
-    if (seen >= rank) return DURATION_BUCKETS[b] ?? Number.POSITIVE_INFINITY;
-  }
-  return Number.POSITIVE_INFINITY;
-}

@@ -27,6 +27,7 @@ import { nodeMetrics } from "./metrics.js";
 import { type MetricsEndpoint, serveMetrics } from "./metrics-server.js";
 import { nodeInfo, nodeServer } from "./node-info.js";
 import { type NodeAddress, type NodeOptions, type NodeSettings, nodeSettings } from "./node-options.js";
+import type { NodeReadings } from "./node-stats.js";
 import { ObjectHost } from "./object-host.js";
 import { objectsServer } from "./objects-service.js";
 import { countingBytes, NodeObserver } from "./observer.js";
@@ -59,6 +60,8 @@ export class FerryNode {
   readonly #fetchAgent: Agent | undefined;
   #connections: OpenConnections | undefined;
   #metrics: MetricsEndpoint | undefined;
+  /** What metrics and Node.Stats read of this node. */
+  readonly #readings: NodeReadings;
   readonly #host: ObjectHost;
   /** Worker-thread imports of exposed modules (each its failure, if any): listen() waits for them. */
   #loading: Promise<Error | undefined>[] = [];
@@ -114,7 +117,17 @@ export class FerryNode {
       this.#addService(SERVICES.Fetcher, fetcherServer(ctx, fetchLimits, via));
       exposeComputeObjects(this.#host, this.#pool, limits.maxSamples, fetchLimits, via);
     }
-    this.#addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services));
+    this.#readings = {
+      observer,
+      workers: () => ({ total: this.#pool.size, busy: this.#pool.busy, queued: this.#pool.queued }),
+      sessionObjects: () => {
+        let held = 0;
+        for (const session of this.#sessions) held += session.held;
+        return held;
+      },
+      connections: () => this.#connections?.open,
+    };
+    this.#addService(SERVICES.Node, nodeServer(ctx, this.#pool, startedAt, services, this.#readings));
     exposeNodeObject(this.#host, () => nodeInfo(ctx, this.#pool, startedAt, services));
     const sessionLimits = settings.session;
     // Session responses go out as frames packed by size (src/session-wire.ts), written as they are.
@@ -248,16 +261,7 @@ export class FerryNode {
   async #serveMetrics(): Promise<void> {
     const where = this.#settings.metrics;
     if (!where) return;
-    const registry = nodeMetrics({
-      observer: this.#ctx.observer,
-      workers: () => ({ total: this.#pool.size, busy: this.#pool.busy, queued: this.#pool.queued }),
-      sessionObjects: () => {
-        let held = 0;
-        for (const session of this.#sessions) held += session.held;
-        return held;
-      },
-      connections: () => this.#connections?.open,
-    });
+    const registry = nodeMetrics(this.#readings);
     const { tls, token, insecure } = this.#options;
     this.#metrics = await serveMetrics(registry, { ...where, tls, token, insecure });
   }

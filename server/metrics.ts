@@ -1,17 +1,7 @@
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { codeName } from "../src/code.js";
 import { DURATION_BUCKETS } from "./call-stats.js";
-import type { NodeObserver } from "./observer.js";
-
-/** What a node's metrics read, each time Prometheus scrapes. */
-export interface MetricsSource {
-  observer: NodeObserver;
-  workers(): { total: number; busy: number; queued: number };
-  /** Objects held for sessions now, over every session. */
-  sessionObjects(): number;
-  /** Connections open now; undefined when the node cannot count them. */
-  connections(): number | undefined;
-}
+import type { NodeReadings } from "./node-stats.js";
 
 /** One sample of a metric, as prom-client's registry writes it (`metricName` for a histogram's parts). */
 interface Sample {
@@ -48,7 +38,7 @@ const one = (value: number, labels: Record<string, string> = {}): Values => [{ v
  * observing a call costs what counting it costs, never a label lookup. The
  * `object` and `method` labels take only names the node exposes or serves.
  */
-export function nodeMetrics(source: MetricsSource): Registry {
+export function nodeMetrics(source: NodeReadings): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const { observer } = source;

@@ -4,6 +4,7 @@ import { CONTRACT_HASH } from "../src/gen/contract-hash.js";
 import type { InfoResponse, NodeServer, ObjectInfo } from "../src/gen/ferry/v1/node.js";
 import { PROTOCOL_VERSION, VERSION } from "../src/version.js";
 import { type HandlerContext, unary } from "./handlers.js";
+import { type NodeReadings, nodeStats } from "./node-stats.js";
 import type { WorkerPool } from "./workers/worker-pool.js";
 
 /** The typed services a node serves (of `services`), with their methods, as Node.Info lists them. */
@@ -53,8 +54,19 @@ export function nodeServer(
   pool: WorkerPool,
   startedAt: number,
   services: readonly string[],
+  readings: NodeReadings,
 ): NodeServer {
   return {
+    // Stats is how the node is watched: the watching is neither counted nor in flight.
+    stats: unary(
+      ctx,
+      "/ferry.v1.Node/Stats",
+      async () => {
+        const stats = nodeStats(readings, startedAt);
+        return { ...stats, inFlight: stats.inFlight - 1 };
+      },
+      "self",
+    ),
     // Info itself is in flight while it answers; callers want the others.
     info: unary(ctx, "/ferry.v1.Node/Info", async () => {
       const info = nodeInfo(ctx, pool, startedAt, services);

@@ -83,6 +83,60 @@ export interface LoopBlock {
   secondsAgo: number;
 }
 
+export interface StatsRequest {
+}
+
+/** MethodCalls is what a node has counted of one method. */
+export interface MethodCalls {
+  /**
+   * The exposed object (or typed service) and method; "(unknown)" for
+   * names the node does not expose.
+   */
+  object: string;
+  method: string;
+  /**
+   * Calls answered, by gRPC status code: codes[0] is OK, codes[3]
+   * INVALID_ARGUMENT, and so on up to 16.
+   */
+  codes: bigint[];
+  /**
+   * Calls per duration bucket, not cumulative: buckets[i] counts calls that
+   * took at most bucket_bounds_seconds[i] and more than the bound before;
+   * the last bucket counts the calls past every bound.
+   */
+  buckets: bigint[];
+  /** Seconds all its calls took together. */
+  seconds: number;
+}
+
+export interface StatsResponse {
+  methods: MethodCalls[];
+  /** Upper bounds of the duration buckets, in seconds, ascending. */
+  bucketBoundsSeconds: number[];
+  inFlight: number;
+  workers: number;
+  workersBusy: number;
+  tasksQueued: number;
+  /** Client sessions open now, and objects held for them. */
+  sessions: number;
+  sessionObjects: number;
+  /** Client connections open now. */
+  connections: number;
+  /** Bytes of gRPC messages received and sent since the node started. */
+  bytesIn: bigint;
+  bytesOut: bigint;
+  uptimeSeconds: number;
+  /** Resident memory of the node's process. */
+  rssBytes: bigint;
+  /** Calls turned away before they ran, by reason (limit, auth, build, draining). */
+  refused: { [key: string]: bigint };
+}
+
+export interface StatsResponse_RefusedEntry {
+  key: string;
+  value: bigint;
+}
+
 function createBaseInfoRequest(): InfoRequest {
   return {};
 }
@@ -764,6 +818,690 @@ export const LoopBlock: MessageFns<LoopBlock> = {
   },
 };
 
+function createBaseStatsRequest(): StatsRequest {
+  return {};
+}
+
+export const StatsRequest: MessageFns<StatsRequest> = {
+  encode(_: StatsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): StatsRequest {
+    return {};
+  },
+
+  toJSON(_: StatsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatsRequest>, I>>(base?: I): StatsRequest {
+    return StatsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatsRequest>, I>>(_: I): StatsRequest {
+    const message = createBaseStatsRequest();
+    return message;
+  },
+};
+
+function createBaseMethodCalls(): MethodCalls {
+  return { object: "", method: "", codes: [], buckets: [], seconds: 0 };
+}
+
+export const MethodCalls: MessageFns<MethodCalls> = {
+  encode(message: MethodCalls, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.object !== "") {
+      writer.uint32(10).string(message.object);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.codes.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.codes) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field codes of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.buckets.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.buckets) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field buckets of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.seconds !== 0) {
+      writer.uint32(41).double(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MethodCalls {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMethodCalls();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.codes.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.codes.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.buckets.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.buckets.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.seconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MethodCalls {
+    return {
+      object: isSet(object.object) ? globalThis.String(object.object) : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      codes: globalThis.Array.isArray(object?.codes) ? object.codes.map((e: any) => BigInt(e)) : [],
+      buckets: globalThis.Array.isArray(object?.buckets) ? object.buckets.map((e: any) => BigInt(e)) : [],
+      seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
+    };
+  },
+
+  toJSON(message: MethodCalls): unknown {
+    const obj: any = {};
+    if (message.object !== "") {
+      obj.object = message.object;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.codes?.length) {
+      obj.codes = message.codes.map((e) => e.toString());
+    }
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets.map((e) => e.toString());
+    }
+    if (message.seconds !== 0) {
+      obj.seconds = floatToJson(message.seconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MethodCalls>, I>>(base?: I): MethodCalls {
+    return MethodCalls.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MethodCalls>, I>>(object: I): MethodCalls {
+    const message = createBaseMethodCalls();
+    message.object = object.object ?? "";
+    message.method = object.method ?? "";
+    message.codes = object.codes?.map((e) => BigInt(e)) || [];
+    message.buckets = object.buckets?.map((e) => BigInt(e)) || [];
+    message.seconds = object.seconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseStatsResponse(): StatsResponse {
+  return {
+    methods: [],
+    bucketBoundsSeconds: [],
+    inFlight: 0,
+    workers: 0,
+    workersBusy: 0,
+    tasksQueued: 0,
+    sessions: 0,
+    sessionObjects: 0,
+    connections: 0,
+    bytesIn: 0n,
+    bytesOut: 0n,
+    uptimeSeconds: 0,
+    rssBytes: 0n,
+    refused: {},
+  };
+}
+
+export const StatsResponse: MessageFns<StatsResponse> = {
+  encode(message: StatsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.methods) {
+      MethodCalls.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.bucketBoundsSeconds.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.bucketBoundsSeconds) {
+        writer.double(v);
+      }
+      writer.join();
+    }
+    if (message.inFlight !== 0) {
+      writer.uint32(24).uint32(message.inFlight);
+    }
+    if (message.workers !== 0) {
+      writer.uint32(32).uint32(message.workers);
+    }
+    if (message.workersBusy !== 0) {
+      writer.uint32(40).uint32(message.workersBusy);
+    }
+    if (message.tasksQueued !== 0) {
+      writer.uint32(48).uint32(message.tasksQueued);
+    }
+    if (message.sessions !== 0) {
+      writer.uint32(56).uint32(message.sessions);
+    }
+    if (message.sessionObjects !== 0) {
+      writer.uint32(64).uint32(message.sessionObjects);
+    }
+    if (message.connections !== 0) {
+      writer.uint32(72).uint32(message.connections);
+    }
+    if (message.bytesIn !== 0n) {
+      if (BigInt.asUintN(64, message.bytesIn) !== message.bytesIn) {
+        throw new globalThis.Error("value provided for field message.bytesIn of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.bytesIn);
+    }
+    if (message.bytesOut !== 0n) {
+      if (BigInt.asUintN(64, message.bytesOut) !== message.bytesOut) {
+        throw new globalThis.Error("value provided for field message.bytesOut of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.bytesOut);
+    }
+    if (message.uptimeSeconds !== 0) {
+      writer.uint32(97).double(message.uptimeSeconds);
+    }
+    if (message.rssBytes !== 0n) {
+      if (BigInt.asUintN(64, message.rssBytes) !== message.rssBytes) {
+        throw new globalThis.Error("value provided for field message.rssBytes of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.rssBytes);
+    }
+    globalThis.Object.entries(message.refused).forEach(([key, value]: [string, bigint]) => {
+      StatsResponse_RefusedEntry.encode({ key: key as any, value }, writer.uint32(114).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.methods.push(MethodCalls.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag === 17) {
+              message.bucketBoundsSeconds.push(reader.double());
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.bucketBoundsSeconds.push(reader.double());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inFlight = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.workers = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.workersBusy = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.tasksQueued = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.sessions = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.sessionObjects = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.connections = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.bytesIn = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.bytesOut = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.uptimeSeconds = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.rssBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            const entry14 = StatsResponse_RefusedEntry.decode(reader, reader.uint32());
+            if (entry14.value !== undefined) {
+              message.refused[entry14.key] = entry14.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatsResponse {
+    return {
+      methods: globalThis.Array.isArray(object?.methods) ? object.methods.map((e: any) => MethodCalls.fromJSON(e)) : [],
+      bucketBoundsSeconds: globalThis.Array.isArray(object?.bucketBoundsSeconds)
+        ? object.bucketBoundsSeconds.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.bucket_bounds_seconds)
+        ? object.bucket_bounds_seconds.map((e: any) => globalThis.Number(e))
+        : [],
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Number(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Number(object.in_flight)
+        : 0,
+      workers: isSet(object.workers) ? globalThis.Number(object.workers) : 0,
+      workersBusy: isSet(object.workersBusy)
+        ? globalThis.Number(object.workersBusy)
+        : isSet(object.workers_busy)
+        ? globalThis.Number(object.workers_busy)
+        : 0,
+      tasksQueued: isSet(object.tasksQueued)
+        ? globalThis.Number(object.tasksQueued)
+        : isSet(object.tasks_queued)
+        ? globalThis.Number(object.tasks_queued)
+        : 0,
+      sessions: isSet(object.sessions) ? globalThis.Number(object.sessions) : 0,
+      sessionObjects: isSet(object.sessionObjects)
+        ? globalThis.Number(object.sessionObjects)
+        : isSet(object.session_objects)
+        ? globalThis.Number(object.session_objects)
+        : 0,
+      connections: isSet(object.connections) ? globalThis.Number(object.connections) : 0,
+      bytesIn: isSet(object.bytesIn) ? BigInt(object.bytesIn) : isSet(object.bytes_in) ? BigInt(object.bytes_in) : 0n,
+      bytesOut: isSet(object.bytesOut)
+        ? BigInt(object.bytesOut)
+        : isSet(object.bytes_out)
+        ? BigInt(object.bytes_out)
+        : 0n,
+      uptimeSeconds: isSet(object.uptimeSeconds)
+        ? globalThis.Number(object.uptimeSeconds)
+        : isSet(object.uptime_seconds)
+        ? globalThis.Number(object.uptime_seconds)
+        : 0,
+      rssBytes: isSet(object.rssBytes)
+        ? BigInt(object.rssBytes)
+        : isSet(object.rss_bytes)
+        ? BigInt(object.rss_bytes)
+        : 0n,
+      refused: isObject(object.refused)
+        ? (globalThis.Object.entries(object.refused) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: StatsResponse): unknown {
+    const obj: any = {};
+    if (message.methods?.length) {
+      obj.methods = message.methods.map((e) => MethodCalls.toJSON(e));
+    }
+    if (message.bucketBoundsSeconds?.length) {
+      obj.bucketBoundsSeconds = message.bucketBoundsSeconds.map((e) => floatToJson(e));
+    }
+    if (message.inFlight !== 0) {
+      obj.inFlight = Math.round(message.inFlight);
+    }
+    if (message.workers !== 0) {
+      obj.workers = Math.round(message.workers);
+    }
+    if (message.workersBusy !== 0) {
+      obj.workersBusy = Math.round(message.workersBusy);
+    }
+    if (message.tasksQueued !== 0) {
+      obj.tasksQueued = Math.round(message.tasksQueued);
+    }
+    if (message.sessions !== 0) {
+      obj.sessions = Math.round(message.sessions);
+    }
+    if (message.sessionObjects !== 0) {
+      obj.sessionObjects = Math.round(message.sessionObjects);
+    }
+    if (message.connections !== 0) {
+      obj.connections = Math.round(message.connections);
+    }
+    if (message.bytesIn !== 0n) {
+      obj.bytesIn = message.bytesIn.toString();
+    }
+    if (message.bytesOut !== 0n) {
+      obj.bytesOut = message.bytesOut.toString();
+    }
+    if (message.uptimeSeconds !== 0) {
+      obj.uptimeSeconds = floatToJson(message.uptimeSeconds);
+    }
+    if (message.rssBytes !== 0n) {
+      obj.rssBytes = message.rssBytes.toString();
+    }
+    if (message.refused) {
+      const entries = globalThis.Object.entries(message.refused) as [string, bigint][];
+      if (entries.length > 0) {
+        obj.refused = {};
+        entries.forEach(([k, v]) => {
+          obj.refused[k] = v.toString();
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatsResponse>, I>>(base?: I): StatsResponse {
+    return StatsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatsResponse>, I>>(object: I): StatsResponse {
+    const message = createBaseStatsResponse();
+    message.methods = object.methods?.map((e) => MethodCalls.fromPartial(e)) || [];
+    message.bucketBoundsSeconds = object.bucketBoundsSeconds?.map((e) => e) || [];
+    message.inFlight = object.inFlight ?? 0;
+    message.workers = object.workers ?? 0;
+    message.workersBusy = object.workersBusy ?? 0;
+    message.tasksQueued = object.tasksQueued ?? 0;
+    message.sessions = object.sessions ?? 0;
+    message.sessionObjects = object.sessionObjects ?? 0;
+    message.connections = object.connections ?? 0;
+    message.bytesIn = (object.bytesIn !== undefined && object.bytesIn !== null) ? BigInt(object.bytesIn) : 0n;
+    message.bytesOut = (object.bytesOut !== undefined && object.bytesOut !== null) ? BigInt(object.bytesOut) : 0n;
+    message.uptimeSeconds = object.uptimeSeconds ?? 0;
+    message.rssBytes = (object.rssBytes !== undefined && object.rssBytes !== null) ? BigInt(object.rssBytes) : 0n;
+    message.refused = (globalThis.Object.entries(object.refused ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseStatsResponse_RefusedEntry(): StatsResponse_RefusedEntry {
+  return { key: "", value: 0n };
+}
+
+export const StatsResponse_RefusedEntry: MessageFns<StatsResponse_RefusedEntry> = {
+  encode(message: StatsResponse_RefusedEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatsResponse_RefusedEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatsResponse_RefusedEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatsResponse_RefusedEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: StatsResponse_RefusedEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatsResponse_RefusedEntry>, I>>(base?: I): StatsResponse_RefusedEntry {
+    return StatsResponse_RefusedEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatsResponse_RefusedEntry>, I>>(object: I): StatsResponse_RefusedEntry {
+    const message = createBaseStatsResponse_RefusedEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
 /** Node describes the node itself: what it runs on and what it hosts. */
 export type NodeService = typeof NodeService;
 export const NodeService = {
@@ -776,10 +1514,30 @@ export const NodeService = {
     responseSerialize: (value: InfoResponse): Buffer => Buffer.from(InfoResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): InfoResponse => InfoResponse.decode(value),
   },
+  /**
+   * What the node has counted since it started (its calls, by method,
+   * outcome and duration) and its load now: what `ferry top` and the
+   * dashboard show. Counts only grow; a reader takes rates from two answers.
+   */
+  stats: {
+    path: "/ferry.v1.Node/Stats" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StatsRequest): Buffer => Buffer.from(StatsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StatsRequest => StatsRequest.decode(value),
+    responseSerialize: (value: StatsResponse): Buffer => Buffer.from(StatsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StatsResponse => StatsResponse.decode(value),
+  },
 } as const;
 
 export interface NodeServer extends UntypedServiceImplementation {
   info: handleUnaryCall<InfoRequest, InfoResponse>;
+  /**
+   * What the node has counted since it started (its calls, by method,
+   * outcome and duration) and its load now: what `ferry top` and the
+   * dashboard show. Counts only grow; a reader takes rates from two answers.
+   */
+  stats: handleUnaryCall<StatsRequest, StatsResponse>;
 }
 
 export interface NodeClient extends Client {
@@ -794,6 +1552,26 @@ export interface NodeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: InfoResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * What the node has counted since it started (its calls, by method,
+   * outcome and duration) and its load now: what `ferry top` and the
+   * dashboard show. Counts only grow; a reader takes rates from two answers.
+   */
+  stats(
+    request: StatsRequest,
+    callback: (error: ServiceError | null, response: StatsResponse) => void,
+  ): ClientUnaryCall;
+  stats(
+    request: StatsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StatsResponse) => void,
+  ): ClientUnaryCall;
+  stats(
+    request: StatsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StatsResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -818,6 +1596,10 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
