@@ -14,6 +14,7 @@ import { registerNs } from "./ns-command.js";
 import { EXIT_USAGE, setVerbose } from "./output.js";
 import { registerPi } from "./pi-command.js";
 import { registerPrimes } from "./primes-command.js";
+import { registerTop } from "./top-command.js";
 
 // grpc-js prints its own errors ("E No address added…") beside ferry's one line; it speaks
 // only when asked (GRPC_VERBOSITY), and ferry's messages say what happened.
@@ -34,6 +35,7 @@ program.hook("preAction", (command) => setVerbose(command.optsWithGlobals().verb
 registerNode(program);
 registerCall(program);
 registerInfo(program);
+registerTop(program);
 registerLs(program);
 registerCluster(program);
 registerPrimes(program);
