@@ -271,11 +271,13 @@ export class ServerSession {
         }
         this.#ctx.workers
           .batch(first, packArgs(entries), context, id)
-          .then((bytes) => {
+          .then(({ bytes, failed }) => {
             if (cancellation.aborted) throw cancellation.reason;
             this.#send(new EncodedMessage(bytes, id, "batchResult"));
-            // The thread encoded the outcomes: the entries count as answered.
-            observer.ended(stats, Code.OK, startedAt, this.#calls.peer, count);
+            // The thread encoded the outcomes and said which entries failed.
+            const peer = this.#calls.peer;
+            for (const code of failed) observer.ended(stats, code, startedAt, peer);
+            if (count > failed.length) observer.ended(stats, Code.OK, startedAt, peer, count - failed.length);
           })
           .catch(fail)
           .finally(done);

@@ -22,8 +22,11 @@ export interface CallIo {
 
 /** A call running in this thread. */
 export interface RunningCall {
-  /** The encoded answer (a stream's end: nothing); rejects with the method's error. */
-  done: Promise<Uint8Array | undefined>;
+  /**
+   * The encoded answer (a stream's end: nothing) and, for a batch, the codes
+   * of its entries that failed; rejects with the method's error.
+   */
+  done: Promise<{ bytes?: Uint8Array; failed?: number[] }>;
   /** The main thread cancelled it: the signal fires for code that awaits. */
   cancel(): void;
   /** A stream's reader took `items` more. */
@@ -68,7 +71,7 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
   };
   const encode = (message: ServerMessage) => ServerMessage.encode(message).finish();
 
-  const run = async (): Promise<Uint8Array | undefined> => {
+  const run = async (): Promise<{ bytes?: Uint8Array; failed?: number[] }> => {
     // Exposed while the node serves: this thread may still be importing it.
     await modules.loaded(task);
     const { id } = task;
@@ -81,19 +84,22 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
         if (signal.aborted) throw signal.reason;
         return dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context);
       });
+      const failed: number[] = [];
       const fail = (err: unknown): CallError => {
         const { code, message, detail } = describeFailure(normalize(err, task.label), task.label, io);
+        failed.push(code);
         return { code, message, detail };
       };
-      return encode({ batchResult: { id, outcomes: outcomesOf(results, refs, fail), error: undefined } });
+      const outcomes = outcomesOf(results, refs, fail);
+      return { bytes: encode({ batchResult: { id, outcomes, error: undefined } }), failed };
     }
     const outcome = dispatch(resolve(), argsOf(task.args, 0), context);
     if (outcome.kind === "value") {
-      return encode({ result: { id, value: toValue(await outcome.value, "result", refs) } });
+      return { bytes: encode({ result: { id, value: toValue(await outcome.value, "result", refs) } }) };
     }
     if (task.answer === "collect") {
       const items = await collect(outcome.items, task.label, THROUGH_A_SESSION);
-      return encode({ result: { id, value: toValue(items, "result", refs) } });
+      return { bytes: encode({ result: { id, value: toValue(items, "result", refs) } }) };
     }
     for await (const item of outcome.items) {
       if (signal.aborted) break;
@@ -101,7 +107,7 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
       credit--;
       while (credit <= 0 && !signal.aborted) await new Promise<void>((r) => (wake = r));
     }
-    return undefined;
+    return {};
   };
 
   return {

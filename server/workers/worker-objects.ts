@@ -83,9 +83,15 @@ export class WorkerObjects {
   }
 
   /** Every entry of a batch as one task; resolves with the encoded BatchResult. */
-  async batch(call: WorkerCall, args: PackedArgs, context: CallContext, id: bigint): Promise<Uint8Array> {
+  /** A batch's encoded answer, and the codes of its entries that failed. */
+  batch(
+    call: WorkerCall,
+    args: PackedArgs,
+    context: CallContext,
+    id: bigint,
+  ): Promise<{ bytes: Uint8Array; failed: number[] }> {
     const task = this.#task(call, args, context, id, "batch");
-    return (await this.#pool.call(task, context.signal, this.#pin(call))) as Uint8Array;
+    return this.#pool.batch(task, context.signal, this.#pin(call));
   }
 
   /**

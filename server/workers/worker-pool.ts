@@ -131,6 +131,16 @@ export class WorkerPool {
     return (await this.#submit(task, task.label, signal, pin, undefined).done).bytes;
   }
 
+  /** Runs a batch in a thread, as {@link call}; with the codes of the entries that failed. */
+  async batch(
+    task: CallTask,
+    signal: AbortSignal,
+    pin?: WorkerThread,
+  ): Promise<{ bytes: Uint8Array; failed: number[] }> {
+    const done = await this.#submit(task, task.label, signal, pin, undefined).done;
+    return { bytes: done.bytes as Uint8Array, failed: done.failed ?? [] };
+  }
+
   /**
    * Runs a streaming call: each item's encoded message goes to `onItem` as
    * the thread sends it, at most `task.window` ahead of what `more()` has

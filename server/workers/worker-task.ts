@@ -114,7 +114,14 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; error?: ThrownError }
   | { type: "loaded"; load: number; error?: ThrownError }
-  | { type: "done"; task: number; result?: KernelResult; bytes?: Uint8Array }
+  | {
+      type: "done";
+      task: number;
+      result?: KernelResult;
+      bytes?: Uint8Array;
+      /** A batch's entries that failed: each one's status code. */
+      failed?: number[];
+    }
   | { type: "failed"; task: number; error: ThrownError }
   | { type: "item"; task: number; bytes: Uint8Array }
   | { type: "log"; line: string };

@@ -78,7 +78,8 @@ function onMessage(message: ToWorker): void {
       calls.set(task, running);
       running.done
         .then(
-          (bytes) => post({ type: "done", task, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []),
+          ({ bytes, failed }) =>
+            post({ type: "done", task, bytes, failed }, bytes ? [bytes.buffer as ArrayBuffer] : []),
           (err: unknown) => post({ type: "failed", task, error: toThrown(err) }),
         )
         .finally(() => calls.delete(task));

@@ -12,11 +12,12 @@ import { connect, type NodeConnection } from "../../client/connect.js";
 import { createPool } from "../../client/pool.js";
 import { RemoteError } from "../../client/remote-error.js";
 import type { FerryNode } from "../../server/create-node.js";
+import { loadObjects } from "../../server/load-objects.js";
 import { byReference } from "../../server/references.js";
 import { Code } from "../../src/code.js";
 import { ObjectsClient } from "../../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../../src/server-error.js";
-import { defer, startNode } from "../helpers.js";
+import { defer, ROOT, startNode } from "../helpers.js";
 
 class Tally {
   constructor(readonly start: number) {}
@@ -108,6 +109,25 @@ test("every way a call arrives is counted under its object and method, with its 
     5,
     "each call has its duration",
   );
+});
+
+test("entries of a batch run in worker threads are counted with their own codes", async () => {
+  await loadObjects(node, `${ROOT}test/fixtures/worker-objects.js`);
+  await node.listen();
+  const pool = createPool({ nodes: [target] });
+  try {
+    const refused = await pool.starmap("tricky.refuse", [[], [], []], { errors: "return" });
+    assert.ok(
+      refused.every((r) => r instanceof RemoteError && r.code === Code.FAILED_PRECONDITION),
+      String(refused),
+    );
+    assert.deepEqual(await pool.map("work.square", [1, 2, 3, 4]), [1, 4, 9, 16]);
+  } finally {
+    pool.close();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(counted("tricky", "refuse"), { FAILED_PRECONDITION: 3 });
+  assert.deepEqual(counted("work", "square"), { OK: 4 });
 });
 
 test("names the node does not expose count as unknown and never make a series", async () => {
