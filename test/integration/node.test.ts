@@ -62,7 +62,7 @@ test("Info describes the node, its slots and its objects", async () => {
       PrimeChecker: ["IsPrime", "FindDivisor", "CheckMany"],
       PiEstimator: ["Estimate", "EstimateWithProgress"],
       Fetcher: ["Fetch", "FetchMany"],
-      Node: ["Info"],
+      Node: ["Info", "Stats"],
     });
   } finally {
     conn.close();
