@@ -3,6 +3,7 @@ import { parseTarget } from "../client/target.js";
 import { createNode } from "../server/create-node.js";
 import { loadObjects } from "../server/load-objects.js";
 import { registryTtlSeconds } from "../server/node-options.js";
+import type { LogFormat, LogLevel } from "../src/log.js";
 import { parseTags } from "../src/node-record.js";
 import { asUsage, inFlags, parseNumber, reportFailure, UsageError } from "./output.js";
 import { parseCount as parseSamples } from "./pi-command.js";
@@ -31,6 +32,9 @@ interface NodeFlags {
   maxConnections?: string;
   handshakeTimeout?: string;
   metrics?: string;
+  logFormat?: string;
+  logLevel?: string;
+  accessLog?: boolean;
 }
 
 const repeat = (value: string, previous: string[]) => [...previous, value];
@@ -78,6 +82,9 @@ export function registerNode(program: Command): void {
       "require this shared token on every call but health (default: FERRY_TOKEN)",
     )
     .option("--insecure", "allow a non-loopback --host with neither TLS nor a token (trusted networks only)")
+    .option("--log-format <format>", "pretty (lines for people, the default) or json (one object a line)")
+    .option("--log-level <level>", "least severe level logged: debug, info (default), warn, error or silent")
+    .option("--access-log", "log every call as it ends: object, method, code, duration, peer")
     .option(
       "--metrics <host:port>",
       "serve Prometheus metrics at http://<host:port>/metrics (a port alone: loopback)",
@@ -125,6 +132,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   "fetch.timeoutMs": "--fetch-timeout",
   "registry.ttlSeconds": "--ttl",
   metrics: "--metrics",
+  logFormat: "--log-format",
+  logLevel: "--log-level",
 };
 
 /** A number flag, or undefined when not given; its range is the node option's to check. */
@@ -168,6 +177,9 @@ async function serve(flags: NodeFlags): Promise<void> {
     token: readToken(flags.tokenFile),
     insecure: flags.insecure === true,
     metrics: flags.metrics,
+    logFormat: flags.logFormat as LogFormat | undefined,
+    logLevel: flags.logLevel as LogLevel | undefined,
+    accessLog: flags.accessLog === true,
   });
   let address: Awaited<ReturnType<typeof node.listen>>;
   // What each --load file exposed and skipped, told once the node serves (a failure is one line).
@@ -179,7 +191,7 @@ async function serve(flags: NodeFlags): Promise<void> {
     await node.forceShutdown();
     throw err;
   }
-  for (const line of loaded) process.stderr.write(`ferry node: ${line}\n`);
+  for (const line of loaded) node.log.info(line, { event: "loaded" });
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -206,12 +218,15 @@ async function serve(flags: NodeFlags): Promise<void> {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
-      process.stderr.write(`ferry node: ${signal} again, cancelling in-flight calls\n`);
+      node.log.warn(`${signal} again, cancelling in-flight calls`, { event: "stopping", signal });
       void node.forceShutdown();
       return;
     }
     stopping = true;
-    process.stderr.write(`ferry node: ${signal}, finishing in-flight calls (up to ${graceMs} ms)\n`);
+    node.log.info(`${signal}, finishing in-flight calls (up to ${graceMs} ms)`, {
+      event: "stopping",
+      signal,
+    });
     node.shutdown().then(
       () => {
         process.off("SIGINT", stop);

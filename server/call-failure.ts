@@ -1,19 +1,18 @@
 import { toCallError } from "../src/call-error.js";
 import { Code } from "../src/code.js";
 import type { ErrorDetail } from "../src/gen/ferry/v1/errors.js";
+import type { Log } from "../src/log.js";
 import { isServerError } from "../src/server-error.js";
 
 // What a failed call tells its caller, in terms of no transport: the session,
 // unary handlers and worker threads (which load no gRPC) all use it.
 
-/** Logs what the node does not tell callers (unknown errors with their stacks). */
-export type NodeLogger = (line: string) => void;
-
 /** What a node keeps per call: cancellation and error reporting. */
 export interface CallScopeOptions {
   /** Send the stack of unknown errors to callers (off by default: stacks reveal internals). */
   exposeStacks: boolean;
-  log: NodeLogger;
+  /** Where the node logs what it does not tell callers (unknown errors with their stacks). */
+  log: Log;
 }
 
 /** A failure as the caller will see it: status code, message, and the detail sent beside them. */
@@ -30,7 +29,10 @@ export interface CallFailure {
  */
 export function describeFailure(err: unknown, path: string, options: CallScopeOptions): CallFailure {
   return toCallError(err, (error) => {
-    options.log(`ferry node: ${path} failed: ${error.stack ?? error.message}`);
+    options.log.error(`${path} failed: ${error.stack ?? error.message}`, {
+      event: "call failed",
+      method: path,
+    });
     return options.exposeStacks
       ? { message: error.message, stack: error.stack ?? "" }
       : { message: `internal error in ${path} (details are in the node's log)`, stack: "" };

@@ -12,8 +12,10 @@ import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-
 import type { Agent } from "undici";
 import { LOCAL_BUILD } from "../src/build-identity.js";
 import { PROTO_DIR, PROTO_FILES, SERVICES } from "../src/contract.js";
+import { createLog, type Log } from "../src/log.js";
 import type { NodeRecord } from "../src/node-record.js";
 import { writeFrame } from "../src/session-wire.js";
+import { logCall } from "./access-log.js";
 import { isLoopback, whyNotBound } from "./bind-address.js";
 import { exposeComputeObjects, exposeNodeObject } from "./compute-objects.js";
 import { guardConnections, type OpenConnections } from "./connection-guard.js";
@@ -60,6 +62,7 @@ export class FerryNode {
   readonly #fetchAgent: Agent | undefined;
   #connections: OpenConnections | undefined;
   #metrics: MetricsEndpoint | undefined;
+  readonly #log: Log;
   /** What metrics and Node.Stats read of this node. */
   readonly #readings: NodeReadings;
   readonly #host: ObjectHost;
@@ -75,12 +78,19 @@ export class FerryNode {
   constructor(options: NodeOptions = {}) {
     this.#options = options;
     const startedAt = performance.now();
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     // Everything that can refuse an option comes before the pool, whose threads start at once.
     const settings = nodeSettings(options);
     this.#settings = settings;
+    const log = createLog({
+      name: "ferry node",
+      format: options.logFormat,
+      level: options.logLevel,
+      write: options.log,
+    });
+    this.#log = log;
     const { limits } = settings;
     const observer = new NodeObserver(limits.maxCallsInFlight);
+    if (options.accessLog) observer.listen((call) => logCall(log, call));
     this.#tokenCheck =
       options.token === undefined
         ? undefined
@@ -164,7 +174,7 @@ export class FerryNode {
       const loading = this.#pool.load(spec);
       if (this.#address) {
         // Already serving: calls wait for the import in each thread, and fail with its cause.
-        loading.catch((err: unknown) => this.#ctx.log(`ferry node: ${(err as Error).message}`));
+        loading.catch((err: unknown) => this.#ctx.log.error((err as Error).message));
       } else
         this.#loading.push(
           loading.then(
@@ -180,6 +190,11 @@ export class FerryNode {
   /** Serves a service with its bytes counted by the node's observer. */
   #addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     this.#server.addService(countingBytes(definition, this.#ctx.observer), implementation);
+  }
+
+  /** The node's logger: what it writes, in its format and from its level. */
+  get log(): Log {
+    return this.#log;
   }
 
   /** Where the node observes every call (see NodeObserver). */
@@ -303,8 +318,8 @@ export class FerryNode {
         const { handshakeTimeoutMs, maxConnections } = this.#settings.limits;
         this.#connections = guardConnections(this.#server, { handshakeTimeoutMs, maxConnections });
         if (!this.#connections) {
-          this.#ctx.log(
-            "ferry node: this grpc-js offers no hold on its connections; limits.handshakeTimeoutMs and limits.maxConnections are not enforced",
+          this.#ctx.log.warn(
+            "this grpc-js offers no hold on its connections; limits.handshakeTimeoutMs and limits.maxConnections are not enforced",
           );
         }
         resolve(this.#address);

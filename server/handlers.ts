@@ -74,13 +74,19 @@ export function unary<Req, Res>(
     fn(call.request, signal, call).then(
       (response) => {
         observer.inFlight.leave();
-        if (stats) observer.ended(stats, Code.OK, startedAt);
+        if (stats) observer.ended(stats, Code.OK, startedAt, observer.listening ? call.getPeer() : "");
         callback(null, response);
       },
       (err: unknown) => {
         observer.inFlight.leave();
         const error = toServiceError(signal.aborted ? signal.reason : err, path, ctx);
-        if (stats) observer.ended(stats, error.code ?? Code.UNKNOWN, startedAt);
+        if (stats)
+          observer.ended(
+            stats,
+            error.code ?? Code.UNKNOWN,
+            startedAt,
+            observer.listening ? call.getPeer() : "",
+          );
         callback(error);
       },
     );

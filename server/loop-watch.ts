@@ -1,4 +1,5 @@
 import type { LoopBlock } from "../src/gen/ferry/v1/node.js";
+import type { Log } from "../src/log.js";
 
 /** A method's turn on the event loop longer than this, in ms, is reported. */
 export const LOOP_BLOCK_MS = 100;
@@ -13,11 +14,11 @@ const MAX_LOGGED = 1_000;
  * to do, and Node.Info tells pools the last hold, so they can name the cause.
  */
 export class LoopWatch {
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
   readonly #logged = new Set<string>();
   #last: { method: string; ms: number; endedAt: number } | undefined;
 
-  constructor(log: (line: string) => void) {
+  constructor(log: Log) {
     this.#log = log;
   }
 
@@ -28,8 +29,8 @@ export class LoopWatch {
     this.#last = { method, ms, endedAt: performance.now() };
     if (this.#logged.has(method) || this.#logged.size >= MAX_LOGGED) return;
     this.#logged.add(method);
-    this.#log(
-      `ferry node: ${method} held the event loop for ${Math.round(ms)} ms, and the node answered nothing meanwhile, health checks included; expose ${call.object} with run: "workers" to run it in worker threads`,
+    this.#log.warn(
+      `${method} held the event loop for ${Math.round(ms)} ms, and the node answered nothing meanwhile, health checks included; expose ${call.object} with run: "workers" to run it in worker threads`,
     );
   }
 

@@ -1,3 +1,4 @@
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../src/log.js";
 import { parseRegistryUrl } from "../src/node-record.js";
 import { integerOption, OptionError, shown } from "../src/option-error.js";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from "./connection-guard.js";
@@ -48,8 +49,14 @@ export interface NodeOptions {
   metrics?: string;
   /** Send unknown errors' messages and stacks to callers. Default false: they can reveal internals. */
   exposeStacks?: boolean;
-  /** Where the node logs what it keeps from callers. Default: stderr. */
+  /** Where the node's log lines go, each without its newline. Default: stderr. */
   log?: (line: string) => void;
+  /** `pretty` (`ferry node: …` lines, the default) or `json` (one object a line, for log shippers). */
+  logFormat?: LogFormat;
+  /** The least severe level logged. Default `info`. */
+  logLevel?: LogLevel;
+  /** Log every call as it ends (object, method, code, duration, peer) at level info. Default off. */
+  accessLog?: boolean;
   /** What the node holds and serves at most; unset ones keep {@link DEFAULT_NODE_LIMITS}. */
   limits?: Partial<NodeLimits>;
   /** Limits of client sessions; unset ones keep {@link DEFAULT_SESSION_LIMITS}. */
@@ -175,6 +182,8 @@ const NODE_LIMITS = [
 
 /** Checks every option but the pool's; throws an OptionError at the first bad one. */
 export function nodeSettings(options: NodeOptions): NodeSettings {
+  oneOf("logFormat", options.logFormat, LOG_FORMATS);
+  oneOf("logLevel", options.logLevel, LOG_LEVELS);
   const limits = withDefaults(DEFAULT_NODE_LIMITS, options.limits);
   for (const name of NODE_LIMITS) integerOption(`limits.${name}`, limits[name], 1);
   if (typeof limits.maxSamples !== "bigint")
@@ -198,6 +207,15 @@ export function nodeSettings(options: NodeOptions): NodeSettings {
     metrics: options.metrics === undefined ? undefined : metricsAddress(options.metrics),
     registry: options.registry && registrySettings(options.registry),
   };
+}
+
+/** Refuses a value of option `name` that is set but not one of `allowed`. */
+function oneOf(name: string, value: unknown, allowed: readonly string[]): void {
+  if (value !== undefined && !allowed.includes(value as string))
+    throw new OptionError(
+      name,
+      `must be ${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}, got ${shown(value)}`,
+    );
 }
 
 /** `host:port`, or a port alone (loopback), checked: option `metrics`. */

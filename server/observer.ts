@@ -154,6 +154,11 @@ export class NodeObserver {
     return this.#refused;
   }
 
+  /** Whether anything listens (an access log): then calls carry their peer's address. */
+  get listening(): boolean {
+    return this.#listeners.length > 0;
+  }
+
   /** Hears every call as it ends; returns a function that stops it. */
   listen(listener: (call: ObservedCall) => void): () => void {
     this.#listeners.push(listener);

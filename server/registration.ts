@@ -1,5 +1,6 @@
 import { noop } from "cockatiel";
 import { Etcd3, EtcdLeaseInvalidError, type Lease } from "etcd3";
+import type { Log } from "../src/log.js";
 import { type NodeRecord, REGISTRY_PREFIX } from "../src/node-record.js";
 
 /** The etcd a node registers in and its lease TTL, checked by the node (node-options.ts). */
@@ -33,7 +34,7 @@ export class Registration {
   readonly #key: string;
   readonly #ttl: number;
   readonly #record: () => NodeRecord;
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
   readonly #url: string;
   #lease: Lease | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -46,7 +47,7 @@ export class Registration {
   #firstDone: () => void = () => {};
 
   /** Made by a node once it listens, from its checked `registry` options; start() registers. */
-  constructor(target: RegistryTarget, log: (line: string) => void, record: () => NodeRecord) {
+  constructor(target: RegistryTarget, log: Log, record: () => NodeRecord) {
     const { hosts, url, ttlSeconds } = target;
     this.#ttl = ttlSeconds;
     this.#url = url;
@@ -133,8 +134,9 @@ export class Registration {
     this.#registered = true;
     this.#everRegistered = true;
     this.#retryMs = RETRY_MS[0];
-    this.#log(
-      `ferry node: ${again ? "registered again" : "registered"} in ${this.#url} as ${this.#key} (lease TTL ${this.#ttl} s)`,
+    this.#log.info(
+      `${again ? "registered again" : "registered"} in ${this.#url} as ${this.#key} (lease TTL ${this.#ttl} s)`,
+      { event: "registered", registry: this.#url, key: this.#key },
     );
     this.#firstDone();
   }
@@ -151,8 +153,9 @@ export class Registration {
           : err instanceof Error
             ? err.message
             : String(err);
-      this.#log(
-        `ferry node: registry ${this.#url} unreachable (${why}); still serving, registering again when it answers`,
+      this.#log.warn(
+        `registry ${this.#url} unreachable (${why}); still serving, registering again when it answers`,
+        { event: "registry unreachable", registry: this.#url },
       );
     }
     this.#registered = false;

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ServerInterceptingCall, type ServerInterceptor, ServerListenerBuilder, status } from "@grpc/grpc-js";
+import type { Log } from "../src/log.js";
 
 /** Methods anyone may call: health checks stay open so balancers and pools can probe. */
 const OPEN_PATHS = new Set(["/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"]);
@@ -19,14 +20,14 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
  */
 export class TokenCheck {
   readonly #expected: Buffer;
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
   readonly #onRefused: () => void;
   #refused = 0;
   #unlogged = 0;
   #lastLog = 0;
 
   /** `onRefused` hears each refusal (the node's observer counts them). */
-  constructor(token: string, log: (line: string) => void, onRefused: () => void = () => {}) {
+  constructor(token: string, log: Log, onRefused: () => void = () => {}) {
     if (typeof token !== "string" || token.trim() === "" || /[\r\n]/.test(token.trim())) {
       throw new TypeError("token must be a non-empty string without line breaks");
     }
@@ -73,7 +74,11 @@ export class TokenCheck {
     const now = Date.now();
     if (now - this.#lastLog < LOG_EVERY_MS) return;
     const also = this.#unlogged > 1 ? ` (and ${this.#unlogged - 1} more since the last line)` : "";
-    this.#log(`ferry node: refused ${path} from ${peer}: ${what}${also}; ${this.#refused} refused in all`);
+    this.#log.warn(`refused ${path} from ${peer}: ${what}${also}; ${this.#refused} refused in all`, {
+      event: "refused",
+      path,
+      peer,
+    });
     this.#lastLog = now;
     this.#unlogged = 0;
   }

@@ -1,5 +1,6 @@
 import { Code } from "../../src/code.js";
 import { type CallError, ServerMessage } from "../../src/gen/ferry/v1/objects.js";
+import type { Log } from "../../src/log.js";
 import { isServerError, ServerError } from "../../src/server-error.js";
 import { type RefCodec, refusal, toValue } from "../../src/value-codec.js";
 import { collect, outcomesOf, runBatch, THROUGH_A_SESSION } from "../batch.js";
@@ -16,7 +17,7 @@ import type { CallTask, PackedArgs } from "./worker-task.js";
 /** What a worker gives a call: where its log lines and stream items go. */
 export interface CallIo {
   exposeStacks: boolean;
-  log: (line: string) => void;
+  log: Log;
   item: (bytes: Uint8Array) => void;
 }
 

@@ -1,6 +1,8 @@
 import { Code } from "../../src/code.js";
+import { createLog, type Log } from "../../src/log.js";
 import { ServerError } from "../../src/server-error.js";
 import { ModuleLoads } from "./module-loads.js";
+import type { Done, Job } from "./pool-job.js";
 import { DEFAULT_STOP_GRACE_MS, poolOptions, type WorkerPoolOptions } from "./pool-options.js";
 import { actorGone, shuttingDown, stopReason } from "./task-errors.js";
 import { TaskQueue } from "./task-queue.js";
@@ -26,28 +28,6 @@ const NEVER = new AbortController().signal;
  */
 const RESTART_DELAY_MS = [1_000, 30_000] as const;
 
-type Done = Extract<FromWorker, { type: "done" }>;
-
-interface Job {
-  task: number;
-  /** Submission order: a free thread takes the oldest of its pinned work and the shared queue. */
-  seq: number;
-  work: Work;
-  label: string;
-  flag: Int32Array;
-  pin: WorkerThread | undefined;
-  /** The thread running it, once it runs. */
-  thread: WorkerThread | undefined;
-  signal: AbortSignal;
-  onAbort: () => void;
-  onItem: ((bytes: Uint8Array) => void) | undefined;
-  resolve: (done: Done) => void;
-  reject: (error: unknown) => void;
-  /** The caller has had its answer (it was cancelled, say): what the thread says now is dropped. */
-  answered: boolean;
-  stopTimer: NodeJS.Timeout | undefined;
-}
-
 /**
  * The threads that run a node's CPU-bound work, its own kernels and its
  * users' exposed code alike, so the event loop only does I/O and stays
@@ -66,7 +46,7 @@ export class WorkerPool {
   readonly #maxQueue: number;
   readonly #graceMs: number;
   readonly #exposeStacks: boolean;
-  readonly #log: (line: string) => void;
+  readonly #log: Log;
   readonly #threads: WorkerThread[] = [];
   readonly #running = new Map<WorkerThread, Job>();
   readonly #jobs = new Map<number, Job>();
@@ -78,7 +58,7 @@ export class WorkerPool {
   #restartDelay: number = RESTART_DELAY_MS[0];
   #destroyed = false;
 
-  constructor(options: WorkerPoolOptions & { exposeStacks?: boolean; log?: (line: string) => void } = {}) {
+  constructor(options: WorkerPoolOptions & { exposeStacks?: boolean; log?: Log } = {}) {
     ({
       workers: this.size,
       workerHeapMb: this.#heapMb,
@@ -86,7 +66,7 @@ export class WorkerPool {
       stopGraceMs: this.#graceMs,
     } = poolOptions(options));
     this.#exposeStacks = options.exposeStacks ?? false;
-    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#log = options.log ?? createLog({ name: "ferry node" });
     this.#events = {
       message: (thread, message) => this.#onMessage(thread, message),
       ended: (thread, why, oom) => this.#onEnded(thread, why, oom),
@@ -305,8 +285,8 @@ export class WorkerPool {
     const what = reason.code === Code.DEADLINE_EXCEEDED ? "its deadline" : "being cancelled";
     job.stopTimer = setTimeout(() => {
       if (this.#running.get(thread) !== job) return;
-      this.#log(
-        `ferry node: ${job.label} went on ${this.#graceMs} ms after ${what} without stopping; its worker thread is ended and replaced`,
+      this.#log.warn(
+        `${job.label} went on ${this.#graceMs} ms after ${what} without stopping; its worker thread is ended and replaced`,
       );
       void thread.stop(`was stopped: ${job.label} went on ${this.#graceMs} ms after ${what}`);
     }, this.#graceMs);
@@ -328,7 +308,7 @@ export class WorkerPool {
     switch (message.type) {
       case "ready":
         if (message.error) {
-          this.#log(`ferry node: a new worker thread could not import its modules: ${message.error.message}`);
+          this.#log.error(`a new worker thread could not import its modules: ${message.error.message}`);
           void thread.stop("could not start");
           return;
         }
@@ -347,7 +327,7 @@ export class WorkerPool {
         return;
       }
       case "log":
-        this.#log(message.line);
+        this.#log[message.level](message.line);
         return;
       case "done":
       case "failed": {
@@ -370,9 +350,7 @@ export class WorkerPool {
     if (job) {
       const detail = oom ? ` (workerHeapMb ${this.#heapMb})` : "";
       if (thread.error && !oom) {
-        this.#log(
-          `ferry node: ${job.label}: its worker thread ${why}: ${thread.error.stack ?? thread.error}`,
-        );
+        this.#log.error(`${job.label}: its worker thread ${why}: ${thread.error.stack ?? thread.error}`);
       }
       this.#finish(job, () =>
         job.reject(
@@ -397,8 +375,8 @@ export class WorkerPool {
       return;
     }
     // It never got ready: try again later, and later still if it fails again.
-    this.#log(
-      `ferry node: a worker thread ${why} before it was ready; starting another in ${this.#restartDelay} ms`,
+    this.#log.warn(
+      `a worker thread ${why} before it was ready; starting another in ${this.#restartDelay} ms`,
     );
     setTimeout(replace, this.#restartDelay).unref();
     this.#restartDelay = Math.min(this.#restartDelay * 2, RESTART_DELAY_MS[1]);

@@ -124,7 +124,7 @@ export type FromWorker =
     }
   | { type: "failed"; task: number; error: ThrownError }
   | { type: "item"; task: number; bytes: Uint8Array }
-  | { type: "log"; line: string };
+  | { type: "log"; level: "debug" | "info" | "warn" | "error"; line: string };
 
 /** Values of a task's cancel flag: why it should stop. */
 export const STOP_CANCELLED = 1;

@@ -72,7 +72,12 @@ function onMessage(message: ToWorker): void {
       }
       const running = runCall(work, flag, modules, {
         exposeStacks: start.exposeStacks,
-        log: (line) => post({ type: "log", line }),
+        log: {
+          debug: (line) => post({ type: "log", level: "debug", line }),
+          info: (line) => post({ type: "log", level: "info", line }),
+          warn: (line) => post({ type: "log", level: "warn", line }),
+          error: (line) => post({ type: "log", level: "error", line }),
+        },
         item: (bytes) => post({ type: "item", task, bytes }, [bytes.buffer as ArrayBuffer]),
       });
       calls.set(task, running);

@@ -5,6 +5,7 @@ import { RemoteError, toRemoteError } from "../../client/remote-error.js";
 import { toServiceError } from "../../server/call-scope.js";
 import { Code } from "../../src/code.js";
 import { decodeStatusDetails, encodeStatusDetails } from "../../src/error-details.js";
+import { createLog, SILENT } from "../../src/log.js";
 import { ServerError } from "../../src/server-error.js";
 
 test("error details round-trip through google.rpc.Status", () => {
@@ -26,7 +27,10 @@ test("error details round-trip through google.rpc.Status", () => {
 test("a ServerError reaches the caller with its code, field and name", () => {
   const sent = toServiceError(new ServerError(Code.NOT_FOUND, "no such thing", { field: "name" }), "/x/Y", {
     exposeStacks: false,
-    log: () => assert.fail("ServerErrors are the caller's business, not the log's"),
+    log: createLog({
+      name: "ferry node",
+      write: () => assert.fail("ServerErrors are the caller's business, not the log's"),
+    }),
   });
   const got = toRemoteError(
     Object.assign(new Error("x"), { code: sent.code, details: sent.details, metadata: sent.metadata }),
@@ -43,12 +47,12 @@ test("unknown errors are UNKNOWN, logged, and keep their internals unless stacks
   const logged: string[] = [];
   const hidden = toServiceError(new TypeError("secret path /etc/x"), "/x/Y", {
     exposeStacks: false,
-    log: (l) => logged.push(l),
+    log: createLog({ name: "ferry node", write: (l) => logged.push(l) }),
   });
   assert.equal(hidden.code, Code.UNKNOWN);
   assert.doesNotMatch(hidden.details ?? "", /secret/);
   assert.match(logged[0] ?? "", /secret path/);
-  const shown = toServiceError(new TypeError("visible"), "/x/Y", { exposeStacks: true, log: () => {} });
+  const shown = toServiceError(new TypeError("visible"), "/x/Y", { exposeStacks: true, log: SILENT });
   const err = toRemoteError(
     Object.assign(new Error("x"), {
       code: shown.code,

@@ -4,6 +4,7 @@ import { WorkerPool } from "../../server/workers/worker-pool.js";
 import type { CallTask, ModuleSpec } from "../../server/workers/worker-task.js";
 import { Code } from "../../src/code.js";
 import { ServerMessage } from "../../src/gen/ferry/v1/objects.js";
+import { createLog, SILENT } from "../../src/log.js";
 import { ServerError } from "../../src/server-error.js";
 import { fromValue } from "../../src/value-codec.js";
 
@@ -56,7 +57,7 @@ const code = (expected: Code, pattern: RegExp) => (err: unknown) => {
 const never = () => new AbortController().signal;
 
 test("a pool runs kernels and users' calls; a thread that dies fails only its own call", async () => {
-  const pool = new WorkerPool({ workers: 1, limits: { workerHeapMb: 32 }, log: () => {} });
+  const pool = new WorkerPool({ workers: 1, limits: { workerHeapMb: 32 }, log: SILENT });
   try {
     await pool.load(spec("work", ["square", "thread"]));
     await pool.load(spec("tricky", ["hog", "quit", "crash"]));
@@ -81,7 +82,11 @@ test("a pool runs kernels and users' calls; a thread that dies fails only its ow
 
 test("a call that ignores its cancellation is answered at once and its thread replaced after the grace", async () => {
   const logged: string[] = [];
-  const pool = new WorkerPool({ workers: 1, limits: { stopGraceMs: 100 }, log: (line) => logged.push(line) });
+  const pool = new WorkerPool({
+    workers: 1,
+    limits: { stopGraceMs: 100 },
+    log: createLog({ name: "ferry node", write: (line) => logged.push(line) }),
+  });
   try {
     await pool.load(spec("tricky", ["spin"]));
     await pool.load(spec("work", ["thread"]));
@@ -100,7 +105,7 @@ test("a call that ignores its cancellation is answered at once and its thread re
 });
 
 test("a queued task that is cancelled never runs, and a full queue refuses with RESOURCE_EXHAUSTED", async () => {
-  const pool = new WorkerPool({ workers: 1, limits: { maxQueue: 1 }, log: () => {} });
+  const pool = new WorkerPool({ workers: 1, limits: { maxQueue: 1 }, log: SILENT });
   try {
     await pool.load(spec("tricky", ["politeSpin"]));
     await pool.load(spec("work", ["square"]));
@@ -124,7 +129,7 @@ test("a queued task that is cancelled never runs, and a full queue refuses with 
 });
 
 test("an actor's calls wait for its own thread, in order, while other work takes the free ones", async () => {
-  const pool = new WorkerPool({ workers: 2, log: () => {} });
+  const pool = new WorkerPool({ workers: 2, log: SILENT });
   try {
     await pool.load(spec("Model", ["add"], true));
     await pool.load(spec("work", ["burn"]));
@@ -147,7 +152,7 @@ test("an actor's calls wait for its own thread, in order, while other work takes
 });
 
 test("a module that cannot be imported, or lacks what was exposed, is refused naming the file, export and cause", async () => {
-  const pool = new WorkerPool({ workers: 1, log: () => {} });
+  const pool = new WorkerPool({ workers: 1, log: SILENT });
   try {
     await assert.rejects(
       pool.load({
