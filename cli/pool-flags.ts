@@ -15,8 +15,8 @@ export interface PoolFlags extends SecurityFlags {
   progress?: boolean;
 }
 
-/** Adds --nodes, --registry, --where, --timeout, --json and --no-progress to a pool command. */
-export function poolOptions(command: Command): Command {
+/** Adds the security flags, --nodes, --registry and --where: which nodes a command works with. */
+export function nodesOptions(command: Command): Command {
   return securityOptions(command)
     .option("--nodes <list>", "the nodes, comma-separated: host:port or dns:///name:port (every address)")
     .option("--registry <url>", "the nodes registered in etcd (etcd://host:port); env FERRY_REGISTRY")
@@ -25,7 +25,12 @@ export function poolOptions(command: Command): Command {
       "with --registry: only nodes with this tag; repeatable",
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
-    )
+    );
+}
+
+/** Adds the nodes' flags (see {@link nodesOptions}), --timeout, --json and --no-progress to a pool command. */
+export function poolOptions(command: Command): Command {
+  return nodesOptions(command)
     .option("--timeout <ms>", "deadline of each item in milliseconds", String(DEFAULT_TIMEOUT_MS))
     .option("--json", "print JSON lines for scripts instead of tables")
     .option("--no-progress", "no progress bar on stderr (it shows only on a terminal anyway)");

@@ -2,9 +2,9 @@ import type { Command } from "commander";
 import { type ClusterSnapshot, ClusterWatch } from "../client/cluster-watch.js";
 import { commandSignal, stdoutOpen } from "./command-signal.js";
 import { parseMs, printJson, reportFailure } from "./output.js";
-import { type PoolFlags, poolFrom } from "./pool-flags.js";
+import { nodesOptions, type PoolFlags, poolFrom } from "./pool-flags.js";
 import { formatRate, formatSeconds } from "./progress.js";
-import { securityFrom, securityOptions } from "./security-flags.js";
+import { securityFrom } from "./security-flags.js";
 import { formatTable } from "./table.js";
 
 interface TopFlags extends PoolFlags {
@@ -16,17 +16,9 @@ const CLEAR = "\x1b[H\x1b[2J";
 
 /** `ferry top`: the cluster's nodes and methods in the terminal. */
 export function registerTop(program: Command): void {
-  securityOptions(program.command("top"))
+  nodesOptions(program.command("top"))
     .description(
       "the cluster's nodes and methods, redrawn every second: calls/s, errors, p50/p99, workers busy, memory",
-    )
-    .option("--nodes <list>", "the nodes, comma-separated: host:port or dns:///name:port (every address)")
-    .option("--registry <url>", "the nodes registered in etcd (etcd://host:port); env FERRY_REGISTRY")
-    .option(
-      "--where <key=value>",
-      "with --registry: only nodes with this tag; repeatable",
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
     )
     .option("--interval <ms>", "time between redraws, and the window of the rates", "1000")
     .option("--json", "print one snapshot as JSON (rates over one interval) and exit")
