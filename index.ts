@@ -8,6 +8,7 @@
 export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
 export { DNS_REFRESH_MS } from "./client/dns-resolver.js";
 export type { Completion, MapOptions } from "./client/map-options.js";
+export type { MapNodeStats, MapStats } from "./client/map-tally.js";
 export { connectByName, type LookupOptions, listNodes, lookup } from "./client/naming.js";
 export { createPool, Pool, type PoolInput, type PoolOptions, type ReturnErrors } from "./client/pool.js";
 export type { MemberState, NodeStats } from "./client/pool-member.js";

@@ -144,6 +144,7 @@ export class MapAnswers implements ChunkAnswers {
       } else {
         if (fault) job.faults++;
         again.push(job);
+        outbox.tally.retries++;
       }
     }
     window.again(again);

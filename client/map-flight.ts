@@ -55,6 +55,16 @@ export class MapFlight {
     return this.#items;
   }
 
+  /** Items in flight on each node, straggler copies included. */
+  itemsByNode(): Map<string, number> {
+    const items = new Map<string, number>();
+    for (const chunk of this.#chunks) {
+      const target = chunk.member.target;
+      items.set(target, (items.get(target) ?? 0) + chunk.jobs.length);
+    }
+    return items;
+  }
+
   /** Chunks of this map `member` holds. */
   running(member: PoolMember): number {
     return this.#perMember.get(member) ?? 0;

@@ -1,4 +1,5 @@
 import type { Completion, MapOptions } from "./map-options.js";
+import { MapTally } from "./map-tally.js";
 import type { Job, MapWindow } from "./map-window.js";
 import { RemoteError } from "./remote-error.js";
 
@@ -11,6 +12,8 @@ export type ItemResult = { ok: true; value: unknown } | { ok: false; error: Remo
  * whole. The consumer waits in {@link take} until there is one or the other.
  */
 export class MapOutbox {
+  /** What the map has done, for `pool.maps()`. */
+  readonly tally = new MapTally();
   readonly #window: MapWindow;
   readonly #options: MapOptions;
   readonly #itemFailed: () => void;
@@ -54,6 +57,7 @@ export class MapOutbox {
   /** Delivers an item's completion, answered by `node`, once; a second one for it is dropped. */
   complete(job: Job, node: string, result: ItemResult): void {
     if (!this.#window.settle(job)) return;
+    this.tally.completed(node, result.ok);
     if (result.ok) this.#out.push({ index: job.index, node, ok: true, value: result.value });
     else {
       const error = itemError(job.index, result.error);

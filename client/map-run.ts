@@ -6,6 +6,7 @@ import { MapLanes } from "./map-lanes.js";
 import { type Completion, checkMapOptions, type MapOptions } from "./map-options.js";
 import { MapOutbox } from "./map-outbox.js";
 import { raceStragglers } from "./map-stragglers.js";
+import type { MapStats } from "./map-tally.js";
 import { type Job, MapWindow } from "./map-window.js";
 import { MethodDescriptions } from "./method-descriptions.js";
 import type { PoolMember } from "./pool-member.js";
@@ -128,6 +129,37 @@ export class MapRun {
     this.#end(error);
   }
 
+  /** What the map has done so far and holds now (see `pool.maps()`). */
+  stats(): MapStats {
+    const { tally } = this.#outbox;
+    const inFlight = this.#flight.itemsByNode();
+    const targets = new Set([...tally.byNode.keys(), ...inFlight.keys()]);
+    targets.delete("");
+    let done = 0;
+    let failed = 0;
+    for (const counts of tally.byNode.values()) {
+      done += counts.done;
+      failed += counts.failed;
+    }
+    return {
+      method: `${this.#method.object}.${this.#method.method}`,
+      total: this.#window.length,
+      done,
+      failed,
+      queued: this.#window.queued,
+      inFlight: this.#flight.items,
+      retries: tally.retries,
+      speculative: tally.speculative,
+      nodes: [...targets].map((target) => ({
+        target,
+        done: tally.byNode.get(target)?.done ?? 0,
+        failed: tally.byNode.get(target)?.failed ?? 0,
+        inFlight: inFlight.get(target) ?? 0,
+      })),
+      seconds: this.#started ? (performance.now() - this.#startedAt) / 1000 : 0,
+    };
+  }
+
   /** Called by the pool a few times a second while the run is active. */
   tick(): void {
     if (this.#ended) return;
@@ -242,13 +274,14 @@ export class MapRun {
   /** At the tail of a map of an idempotent method, races copies of stragglers on idle nodes. */
   #speculate(): void {
     if (this.#ended || !this.#window.drained || !this.#idempotent) return;
-    raceStragglers(this.#flight, this.#lanes, this.#sizer.averageMs, (idle, straggler) =>
+    raceStragglers(this.#flight, this.#lanes, this.#sizer.averageMs, (idle, straggler) => {
+      this.#outbox.tally.speculative++;
       this.#send(
         idle,
         straggler.jobs.filter((job) => !job.done),
         straggler,
-      ),
-    );
+      );
+    });
   }
 
   /** Ends the run once every item is out, or fails it when no node can take the rest. */

@@ -41,6 +41,11 @@ export class MapWindow {
     return this.#input.length;
   }
 
+  /** Items read that wait to be sent again. */
+  get queued(): number {
+    return this.#again.length;
+  }
+
   /** No item is left to send: the input has ended and none waits to be sent again. */
   get drained(): boolean {
     return this.#input.exhausted && this.#again.length === 0;

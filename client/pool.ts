@@ -11,6 +11,7 @@ export type { PoolInput } from "./map-options.js";
 
 import { DNS_REFRESH_MS, DnsResolver } from "./dns-resolver.js";
 import { EtcdResolver } from "./etcd-resolver.js";
+import type { MapStats } from "./map-tally.js";
 import { Membership } from "./membership.js";
 import type { NodeStats } from "./pool-member.js";
 import { type PoolMethod, poolMethod } from "./pool-method.js";
@@ -132,6 +133,11 @@ export class Pool implements AsyncDisposable {
   /** Node addresses now, as dialed. */
   get nodes(): string[] {
     return this.#membership.members.map((m) => m.target);
+  }
+
+  /** Each running map: items done, failed, queued and in flight, per node, retries and straggler copies. */
+  maps(): MapStats[] {
+    return [...this.#runs].map((run) => run.stats());
   }
 
   /** Each node's state, slots and what it has done for this pool. */
