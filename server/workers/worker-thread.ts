@@ -118,6 +118,9 @@ export class WorkerThread {
     for (let waited = 0; this.state === "starting" && waited < STARTING_WAIT_MS; waited += 10) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    // Held until it has exited: an idle thread is unref'd, and a process with
+    // nothing else alive must not end before terminate() settles.
+    this.#worker.ref();
     await this.#worker.terminate();
   }
 }
