@@ -39,11 +39,18 @@ export function describeFailure(err: unknown, path: string, options: CallScopeOp
   });
 }
 
-/** A oneway call's answer, which nobody waits for: a failure is only logged. */
-export function logFailure(answer: Promise<unknown>, path: string, options: CallScopeOptions): Promise<void> {
+/**
+ * A oneway call's answer, which nobody waits for: a failure is only logged.
+ * Resolves with the code it ended with, for the node's observer.
+ */
+export function logFailure(
+  answer: Promise<unknown>,
+  path: string,
+  options: CallScopeOptions,
+): Promise<number> {
   return answer.then(
-    () => undefined,
-    (err: unknown) => void describeFailure(err, path, options),
+    () => Code.OK,
+    (err: unknown) => describeFailure(err, path, options).code,
   );
 }
 

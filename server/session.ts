@@ -13,7 +13,7 @@ import { ServerError } from "../src/server-error.js";
 import { toValue } from "../src/value-codec.js";
 import { decodeArgs, ListPath } from "../src/value-lists.js";
 import { MAX_BATCH_CALLS, outcomesOf, runBatch } from "./batch.js";
-import { describeFailure } from "./call-failure.js";
+import { describeFailure, logFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
 import type { MethodStats } from "./call-stats.js";
 import type { Cancellation } from "./cancellation.js";
@@ -207,10 +207,7 @@ export class ServerSession {
     const value: Promise<unknown> = started.value;
     if (oneway) {
       if (!call.oneway) this.#send({ result: { id, value: { nullValue: 0 } } });
-      value.then(
-        () => finish(Code.OK),
-        (err: unknown) => finish(describeFailure(err, path, this.#ctx).code),
-      );
+      void logFailure(value, path, this.#ctx).then(finish);
       return;
     }
     value
