@@ -1,3 +1,4 @@
+import { listenAddress } from "../src/bind-address.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../src/log.js";
 import { parseRegistryUrl } from "../src/node-record.js";
 import { integerOption, OptionError, shown } from "../src/option-error.js";
@@ -204,7 +205,7 @@ export function nodeSettings(options: NodeOptions): NodeSettings {
     session,
     fetch,
     fetchAllow: allow,
-    metrics: options.metrics === undefined ? undefined : metricsAddress(options.metrics),
+    metrics: options.metrics === undefined ? undefined : listenAddress("metrics", options.metrics),
     registry: options.registry && registrySettings(options.registry),
   };
 }
@@ -216,14 +217,6 @@ function oneOf(name: string, value: unknown, allowed: readonly string[]): void {
       name,
       `must be ${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}, got ${shown(value)}`,
     );
-}
-
-/** `host:port`, or a port alone (loopback), checked: option `metrics`. */
-function metricsAddress(text: string): { host: string; port: number } {
-  const match = /^(?:(.+):)?(\d+)$/.exec(typeof text === "string" ? text.trim() : "");
-  if (!match) throw new OptionError("metrics", `must be host:port or a port, got ${shown(text)}`);
-  const host = (match[1] ?? "127.0.0.1").replace(/^\[|\]$/g, "");
-  return { host, port: integerOption("metrics", Number(match[2]), 0, 65535) };
 }
 
 /**

@@ -1,4 +1,14 @@
-// Words and rules for the addresses a node (and its metrics) listens on.
+// Words and rules for the addresses a node, its metrics and the dashboard listen on.
+
+import { integerOption, OptionError, shown } from "./option-error.js";
+
+/** `host:port`, or a port alone (loopback), checked; `option` names it in the error. */
+export function listenAddress(option: string, text: string): { host: string; port: number } {
+  const match = /^(?:(.+):)?(\d+)$/.exec(typeof text === "string" ? text.trim() : "");
+  if (!match) throw new OptionError(option, `must be host:port or a port, got ${shown(text)}`);
+  const host = (match[1] ?? "127.0.0.1").replace(/^\[|\]$/g, "");
+  return { host, port: integerOption(option, Number(match[2]), 0, 65535) };
+}
 
 /** Whether a bind address is reachable from this machine only. */
 export function isLoopback(host: string): boolean {
