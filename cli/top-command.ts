@@ -120,5 +120,6 @@ export function render(snapshot: ClusterSnapshot, intervalMs: number): string {
             ms(m.p99),
           ]),
         );
-  return [head, "", ...nodes, "", ...methods, ""].join("\n");
+  const problems = snapshot.problems.map((p) => `${p} (retrying; the last node list stands)`);
+  return [head, ...problems, "", ...nodes, "", ...methods, ""].join("\n");
 }

@@ -51,6 +51,19 @@ export class Membership {
     return this.#members;
   }
 
+  /** The tags a registry lists for a node (none for a node given by address). */
+  tagsOf(target: string): Record<string, string> | undefined {
+    for (const list of this.#lists.values()) {
+      for (const node of list) if (node.target === target && node.record) return node.record.tags;
+    }
+    return undefined;
+  }
+
+  /** Why some source of nodes is not answering now (a registry unreachable): its last list stands. */
+  problems(): string[] {
+    return [...this.#errors.values()].map((err) => err.message);
+  }
+
   /** Some resolver has not answered yet: no node list to judge by. */
   get resolving(): boolean {
     return this.#resolvers.some((r) => !this.#lists.has(r) && !this.#errors.has(r));

@@ -27,6 +27,8 @@ export interface NodeStats {
   failures: number;
   /** Why it is down or incompatible. */
   error?: RemoteError;
+  /** The tags it registered with (a node found through a registry). */
+  tags?: Record<string, string>;
 }
 
 /** How long Node.Info and health probes may take before the node counts as down. */

@@ -142,7 +142,19 @@ export class Pool implements AsyncDisposable {
 
   /** Each node's state, slots and what it has done for this pool. */
   stats(): NodeStats[] {
-    return this.#membership.members.map((m) => m.stats());
+    return this.#membership.members.map((m) => {
+      const tags = this.#membership.tagsOf(m.target);
+      return tags ? { ...m.stats(), tags } : m.stats();
+    });
+  }
+
+  /**
+   * Why some source of nodes is not answering now, e.g. the registry is
+   * unreachable: the pool works on with the last list it had, and keeps
+   * asking.
+   */
+  problems(): string[] {
+    return this.#membership.problems();
   }
 
   /**
