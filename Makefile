@@ -1,5 +1,5 @@
 # Thin wrapper over the npm scripts; each target installs what it needs first.
-.PHONY: all install proto build lint typecheck test demo bench soak python-deps etcd prometheus clean
+.PHONY: all install proto build lint typecheck test demo bench soak python-deps etcd prometheus chromium clean
 
 all: build
 
@@ -33,7 +33,11 @@ etcd:
 prometheus:
 	bash test/setup-prometheus.sh
 
-test: build python-deps etcd prometheus
+# Debian's chromium for the dashboard tests.
+chromium:
+	bash test/setup-chromium.sh
+
+test: build python-deps etcd prometheus chromium
 	npm run lint
 	npm run typecheck
 	npm test

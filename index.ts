@@ -5,7 +5,9 @@
  * any exposed object; connect() hands out typed clients and proxies of them,
  * and createPool() fans calls out across many nodes.
  */
+export { type ClusterSnapshot, ClusterWatch, type NodeView } from "./client/cluster-watch.js";
 export { type ConnectOptions, connect, NodeConnection } from "./client/connect.js";
+export { type Dashboard, type DashboardOptions, serveDashboard } from "./client/dashboard-server.js";
 export { DNS_REFRESH_MS } from "./client/dns-resolver.js";
 export type { Completion, MapOptions } from "./client/map-options.js";
 export type { MapNodeStats, MapStats } from "./client/map-tally.js";

@@ -1,8 +1,10 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import type { Dashboard } from "../client/dashboard-server.js";
 import { FetcherService as Fetcher } from "../src/gen/ferry/v1/fetch.js";
 import { messageToJson } from "../src/message-json.js";
 import { commandSignal } from "./command-signal.js";
+import { dashboardFor } from "./dashboard-flags.js";
 import { parseMs, printJson, readStdin, reportFailure, UsageError } from "./output.js";
 import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { formatRate, Progress, summaryTable } from "./progress.js";
@@ -58,11 +60,13 @@ async function fetchAll(args: string[], flags: FetchFlags): Promise<void> {
   );
   if (urls.length === 0) throw new UsageError("no URLs: give them as arguments, with --file, or on stdin");
   const pool = poolFrom(flags);
+  let dashboard: Dashboard | undefined;
   const signal = commandSignal();
   const progress = new Progress(urls.length, flags.progress !== false && flags.json !== true);
   const started = performance.now();
   let failed = 0;
   try {
+    dashboard = await dashboardFor(pool, flags, "ferry fetch");
     const requests = urls.map((url) => ({ url, timeoutMs }));
     for await (const c of pool.completions(Fetcher.fetch, requests, { signal, concurrency })) {
       progress.item(c.node, c.ok);
@@ -94,6 +98,7 @@ async function fetchAll(args: string[], flags: FetchFlags): Promise<void> {
     }
   } finally {
     progress.end();
+    await dashboard?.close();
     pool.close();
   }
 }

@@ -1,10 +1,12 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
+import type { Dashboard } from "../client/dashboard-server.js";
 import { RemoteError } from "../client/remote-error.js";
 import { messageToJson } from "../src/message-json.js";
 import { asRequest, parseArgument } from "./call-command.js";
 import { commandSignal } from "./command-signal.js";
+import { dashboardFor } from "./dashboard-flags.js";
 import { plain, reportFailure } from "./output.js";
 import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { Progress, summaryTable } from "./progress.js";
@@ -71,6 +73,7 @@ function codecFor(name: string): {
 async function mapLines(name: string, flags: MapFlags): Promise<void> {
   const codec = codecFor(name);
   const pool = poolFrom(flags);
+  let dashboard: Dashboard | undefined;
   const signal = commandSignal();
   const progress = new Progress(undefined, flags.progress !== false, "", () => pool.stats());
   const started = performance.now();
@@ -92,6 +95,7 @@ async function mapLines(name: string, flags: MapFlags): Promise<void> {
     out.length = 0;
   };
   try {
+    dashboard = await dashboardFor(pool, flags, `ferry map ${name}`);
     const results = pool.imap(codec.method, items(), { signal, errors: "return" });
     for await (const r of results) {
       const failed = r instanceof RemoteError;
@@ -114,6 +118,7 @@ async function mapLines(name: string, flags: MapFlags): Promise<void> {
   } finally {
     progress.end();
     input.close();
+    await dashboard?.close();
     pool.close();
   }
 }

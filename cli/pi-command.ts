@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import type { Dashboard } from "../client/dashboard-server.js";
 import { messageToJson } from "../src/message-json.js";
 import { parseUint64 } from "../src/uint64.js";
 import { commandSignal } from "./command-signal.js";
+import { dashboardFor } from "./dashboard-flags.js";
 import { asUsage, printJson, reportFailure } from "./output.js";
 import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { formatRate, Progress, summaryTable } from "./progress.js";
@@ -53,9 +55,11 @@ async function pi(flags: PiFlags): Promise<void> {
   const samples = asUsage(() => parseCount(flags.samples, "--samples"));
   const seed = asUsage(() => parseUint64(flags.seed, "--seed"));
   const pool = poolFrom(flags);
+  let dashboard: Dashboard | undefined;
   const signal = commandSignal();
   const progress = new Progress(Number(samples), flags.progress !== false && flags.json !== true, "samples");
   try {
+    dashboard = await dashboardFor(pool, flags, "ferry pi");
     const started = performance.now();
     let counted = 0n;
     const r = await pool.estimatePi(
@@ -90,6 +94,7 @@ async function pi(flags: PiFlags): Promise<void> {
     );
   } finally {
     progress.end();
+    await dashboard?.close();
     pool.close();
   }
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createPool, type Pool } from "../client/pool.js";
 import { DEFAULT_TIMEOUT_MS } from "../src/call-options.js";
 import { parseTags } from "../src/node-record.js";
+import { dashboardFlag, dashboardServeOptions } from "./dashboard-flags.js";
 import { parseMs, UsageError } from "./output.js";
 import { type SecurityFlags, securityFrom, securityOptions } from "./security-flags.js";
 
@@ -28,9 +29,12 @@ export function nodesOptions(command: Command): Command {
     );
 }
 
-/** Adds the nodes' flags (see {@link nodesOptions}), --timeout, --json and --no-progress to a pool command. */
+/**
+ * Adds the nodes' flags (see {@link nodesOptions}), --timeout, --json,
+ * --no-progress and --dashboard to a command that maps over a pool.
+ */
 export function poolOptions(command: Command): Command {
-  return nodesOptions(command)
+  return dashboardServeOptions(dashboardFlag(nodesOptions(command)))
     .option("--timeout <ms>", "deadline of each item in milliseconds", String(DEFAULT_TIMEOUT_MS))
     .option("--json", "print JSON lines for scripts instead of tables")
     .option("--no-progress", "no progress bar on stderr (it shows only on a terminal anyway)");

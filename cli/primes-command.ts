@@ -1,10 +1,12 @@
 import type { Command } from "commander";
+import type { Dashboard } from "../client/dashboard-server.js";
 import { BOOK_NUMBERS } from "../src/book-numbers.js";
 import { PrimeCheckerService as PrimeChecker, PrimeMethod } from "../src/gen/ferry/v1/prime.js";
 import { largestFirst } from "../src/largest-first.js";
 import { messageToJson } from "../src/message-json.js";
 import { parseUint64 } from "../src/uint64.js";
 import { commandSignal } from "./command-signal.js";
+import { dashboardFor } from "./dashboard-flags.js";
 import { asUsage, printJson, reportFailure } from "./output.js";
 import { type PoolFlags, poolFrom, poolOptions } from "./pool-flags.js";
 import { Progress, summaryTable } from "./progress.js";
@@ -58,11 +60,13 @@ async function primes(args: string[], flags: PrimesFlags): Promise<void> {
   const numbers =
     args.length === 0 ? BOOK_NUMBERS : asUsage(() => args.map((a, i) => parseUint64(a, `numbers[${i}]`)));
   const pool = poolFrom(flags);
+  let dashboard: Dashboard | undefined;
   const signal = commandSignal();
   const progress = new Progress(numbers.length, flags.progress !== false && flags.json !== true);
   const started = performance.now();
   let compute = 0;
   try {
+    dashboard = await dashboardFor(pool, flags, "ferry primes");
     // Largest first: the longest trial divisions start early instead of at the tail.
     const requests = largestFirst(numbers).map((n) => ({ n, method }));
     for await (const c of pool.completions(PrimeChecker.isPrime, requests, { signal })) {
@@ -89,6 +93,7 @@ async function primes(args: string[], flags: PrimesFlags): Promise<void> {
     }
   } finally {
     progress.end();
+    await dashboard?.close();
     pool.close();
   }
 }
