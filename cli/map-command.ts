@@ -94,6 +94,17 @@ async function mapLines(name: string, flags: MapFlags): Promise<void> {
     if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
     out.length = 0;
   };
+  // Lines go out as results come (a slow map's first line at once, for `| head`),
+  // the ones that arrive together in one write.
+  let flushing = false;
+  const soon = () => {
+    if (flushing) return;
+    flushing = true;
+    setImmediate(() => {
+      flushing = false;
+      flush();
+    });
+  };
   try {
     dashboard = await dashboardFor(pool, flags, `ferry map ${name}`);
     const results = pool.imap(codec.method, items(), { signal, errors: "return" });
@@ -106,6 +117,7 @@ async function mapLines(name: string, flags: MapFlags): Promise<void> {
       }
       out.push(JSON.stringify(failed ? { error: { code: r.codeName, message: r.details } } : codec.line(r)));
       if (out.length >= 1024) flush();
+      else soon();
     }
     flush();
     progress.end();
