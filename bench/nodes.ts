@@ -15,9 +15,10 @@ export async function startNode(
   workers: number,
   extra: string[] = [],
   nodeFlags: string[] = [],
+  bin = BIN,
 ): Promise<{ child: ChildProcess; target: string; readyMs: number; line: string }> {
   const started = performance.now();
-  const args = [...nodeFlags, BIN, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
+  const args = [...nodeFlags, bin, "node", "--port", "0", "--json", "--workers", String(workers), ...extra];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const [line] = (await once(createInterface({ input: child.stdout as NodeJS.ReadableStream }), "line")) as [
     string,

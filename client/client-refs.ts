@@ -4,6 +4,7 @@ import type { Callback, CallbackResult } from "../src/gen/ferry/v1/objects.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { forbiddenReason } from "../src/reserved-names.js";
 import { ServerError } from "../src/server-error.js";
+import { incomingSpan, inSpan } from "../src/trace-context.js";
 import { type RefCodec, toValue } from "../src/value-codec.js";
 import { decodeArgs, ListPath } from "../src/value-lists.js";
 
@@ -107,8 +108,15 @@ export class ClientRefs implements RefCodec {
     }
   }
 
-  /** Runs a callback the node asked for and says how it went. */
+  /** Runs a callback the node asked for and says how it went, in its span when tracing. */
   async run(callback: Callback): Promise<CallbackResult> {
+    const span = incomingSpan(callback.traceparent, "callback", callback.method || "call");
+    const result = await inSpan(span, () => this.#run(callback));
+    span?.end(result.error?.code ?? Code.OK, result.error?.message);
+    return result;
+  }
+
+  async #run(callback: Callback): Promise<CallbackResult> {
     try {
       const entry = this.#registered.get(callback.refId);
       if (!entry) {

@@ -1,7 +1,9 @@
 import type { Client, ClientDuplexStream, ClientReadableStream, Metadata, ServiceError } from "@grpc/grpc-js";
 import { type CallOptions, deadlineFrom } from "../src/call-options.js";
+import { Code } from "../src/code.js";
 import { loadContract, type MethodDefinition, messageFns, type ServiceDefinition } from "../src/contract.js";
 import { normalizeMessage } from "../src/request-fields.js";
+import { outgoingSpan, TRACEPARENT } from "../src/trace-context.js";
 import { buildMetadata } from "./build-metadata.js";
 import { toRemoteError } from "./remote-error.js";
 
@@ -84,15 +86,20 @@ function unaryStub(method: AnyMethod, prepare: Preparer, ctx: StubContext) {
         return;
       }
       const onAbort = () => call.cancel();
+      const metadata = ctx.metadata?.() ?? buildMetadata();
+      const [, service = "", name = ""] = method.path.split("/");
+      const span = outgoingSpan(service, name);
+      if (span) metadata.set(TRACEPARENT, span.traceparent);
       const call = ctx.client.makeUnaryRequest(
         method.path,
         method.requestSerialize as (v: unknown) => Buffer,
         method.responseDeserialize,
         request,
-        ctx.metadata?.() ?? buildMetadata(),
+        metadata,
         opts,
         (err: ServiceError | null, response?: unknown) => {
           signal?.removeEventListener("abort", onAbort);
+          span?.end(err ? err.code : Code.OK, err?.details);
           if (err) reject(toRemoteError(err, signal));
           else resolve(response);
         },

@@ -9,6 +9,7 @@ import {
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import { SessionWire, writeFrame } from "../src/session-wire.js";
+import { type CallSpan, outgoingSpan } from "../src/trace-context.js";
 import { fromValue } from "../src/value-codec.js";
 import { ListPath, toValues } from "../src/value-lists.js";
 import { watchAbort } from "./abort-watch.js";
@@ -130,7 +131,7 @@ export class ClientSession {
       target,
       method,
       () => toValues(args, new ListPath("args"), this.#refs),
-      (id, encoded, timeoutMs) => ({
+      (id, encoded, timeoutMs, traceparent) => ({
         call: {
           id,
           ...target,
@@ -139,6 +140,7 @@ export class ClientSession {
           timeoutMs,
           oneway: options.oneway === true,
           streamWindow,
+          traceparent,
         },
       }),
       options,
@@ -163,7 +165,9 @@ export class ClientSession {
       target,
       method,
       () => encodeCalls(calls, this.#refs),
-      (id, encoded, timeoutMs) => ({ batch: { id, ...target, method, calls: encoded, timeoutMs } }),
+      (id, encoded, timeoutMs, traceparent) => ({
+        batch: { id, ...target, method, calls: encoded, timeoutMs, traceparent },
+      }),
       { timeoutMs: options.timeoutMs, signal: options.signal },
       {
         value: (outcomes) => sink.done(outcomes as BatchOutcome[]),
@@ -172,6 +176,7 @@ export class ClientSession {
         fail: (error) => sink.fail(error),
       },
       0,
+      calls.length,
     ).cancel;
   }
 
@@ -179,14 +184,15 @@ export class ClientSession {
     target: CallTarget,
     method: string,
     encode: () => E,
-    message: (id: bigint, encoded: E, timeoutMs: number) => ClientMessage,
+    message: (id: bigint, encoded: E, timeoutMs: number, traceparent: string) => ClientMessage,
     options: SessionCallOptions,
-    sink: CallSink,
+    untraced: CallSink,
     window: number,
+    entries?: number,
   ): CallControl {
     const object = "object" in target ? target.object : target.refId;
     if (this.#closed) {
-      sink.fail(new RemoteError(Code.CANCELLED, `connection to ${this.#target} is closed`));
+      untraced.fail(new RemoteError(Code.CANCELLED, `connection to ${this.#target} is closed`));
       return NO_CALL;
     }
     let encoded: E;
@@ -196,17 +202,19 @@ export class ClientSession {
       callbacks = this.#refs.take();
     } catch (err) {
       this.#refs.release(this.#refs.take());
-      sink.fail(toRemoteError(err));
+      untraced.fail(toRemoteError(err));
       return NO_CALL;
     }
     const signal = options.signal;
     if (signal?.aborted) {
       this.#refs.release(callbacks);
-      sink.fail(toRemoteError(signal.reason, signal));
+      untraced.fail(toRemoteError(signal.reason, signal));
       return NO_CALL;
     }
     this.#ensureOpen();
     this.#holds.calling(target);
+    const span = outgoingSpan(object, method, entries);
+    const sink = span ? tracedSink(untraced, span) : untraced;
     const id = this.#nextId++;
     const cancel = (error: RemoteError) => {
       if (!this.#pending.has(id)) return;
@@ -225,7 +233,9 @@ export class ClientSession {
       options.timeoutMs,
     );
     const cleanup = signal ? watchAbort(signal, onAbort) : () => {};
-    this.#send(message(id, encoded, Math.min(Math.ceil(options.timeoutMs), 0xffffffff)));
+    this.#send(
+      message(id, encoded, Math.min(Math.ceil(options.timeoutMs), 0xffffffff), span?.traceparent ?? ""),
+    );
     if (options.oneway) {
       clearTimeout(timer);
       cleanup();
@@ -383,3 +393,22 @@ export class ClientSession {
 
 /** The control of a call that never started, or that has no answer to wait for. */
 const NO_CALL: CallControl = { cancel: () => {}, took: () => {} };
+
+/** `sink`, ending `span` with the call's outcome. */
+function tracedSink(sink: CallSink, span: CallSpan): CallSink {
+  return {
+    value(value) {
+      span.end(Code.OK);
+      sink.value(value);
+    },
+    item: (value) => sink.item(value),
+    end() {
+      span.end(Code.OK);
+      sink.end();
+    },
+    fail(error) {
+      span.end(error.code, error.details);
+      sink.fail(error);
+    },
+  };
+}

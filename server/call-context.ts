@@ -10,6 +10,12 @@ export interface CallContext {
   sessionId: string | undefined;
   /** The caller's address. */
   peer: string;
+  /**
+   * The caller's W3C trace context (`00-<trace id>-<span id>-<flags>`), when
+   * it sent one: for log lines that name the trace. Callbacks to the caller
+   * carry it on.
+   */
+  traceparent: string | undefined;
 }
 
 // One store per process (or thread), whichever copy of ferry a user's module

@@ -10,6 +10,7 @@ import type {
 } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
 import type { ServerError } from "../src/server-error.js";
+import { type CallSpan, incomingSpan, inSpan, TRACEPARENT } from "../src/trace-context.js";
 import { checkClientBuild } from "./build-check.js";
 import type { CallScopeOptions } from "./call-failure.js";
 import { callSignal, toServiceError } from "./call-scope.js";
@@ -71,15 +72,18 @@ export function unary<Req, Res>(
     const startedAt = performance.now();
     observer.inFlight.enter();
     const signal = callSignal(call);
-    fn(call.request, signal, call).then(
+    const span = stats ? incomingSpan(traceparentOf(call.metadata), stats.object, stats.method) : undefined;
+    inSpan(span, () => fn(call.request, signal, call)).then(
       (response) => {
         observer.inFlight.leave();
+        span?.end(Code.OK);
         if (stats) observer.ended(stats, Code.OK, startedAt, observer.listening ? call.getPeer() : "");
         callback(null, response);
       },
       (err: unknown) => {
         observer.inFlight.leave();
         const error = toServiceError(signal.aborted ? signal.reason : err, path, ctx);
+        span?.end(error.code ?? Code.UNKNOWN, error.details);
         if (stats)
           observer.ended(
             stats,
@@ -107,7 +111,8 @@ export function serverStream<Req, Res>(
       return;
     }
     const signal = callSignal(call);
-    void pump(ctx, path, stats, call, signal, fn(call.request, signal));
+    const span = incomingSpan(traceparentOf(call.metadata), stats.object, stats.method);
+    void inSpan(span, () => pump(ctx, path, stats, call, signal, fn(call.request, signal), span));
   };
 }
 
@@ -128,7 +133,8 @@ export function bidiStream<Req, Res>(
     // Iterating a stream destroys it when the loop ends by default; on a duplex
     // call that would also close the response side before results are written.
     const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
-    void pump(ctx, path, stats, call, signal, fn(requests, signal));
+    const span = incomingSpan(traceparentOf(call.metadata), stats.object, stats.method);
+    void inSpan(span, () => pump(ctx, path, stats, call, signal, fn(requests, signal), span));
   };
 }
 
@@ -139,6 +145,7 @@ async function pump<Res>(
   call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>,
   signal: AbortSignal,
   responses: AsyncIterable<Res>,
+  span: CallSpan | undefined,
 ): Promise<void> {
   const { observer } = ctx;
   const startedAt = performance.now();
@@ -159,6 +166,13 @@ async function pump<Res>(
   } finally {
     observer.inFlight.leave();
     if (signal.aborted) code = (signal.reason as { code?: number } | undefined)?.code ?? Code.CANCELLED;
+    span?.end(code);
     observer.ended(stats, code, startedAt, call.getPeer());
   }
+}
+
+/** The W3C traceparent header a gRPC call carries, if any. */
+export function traceparentOf(metadata: Metadata): string | undefined {
+  const value = metadata.get(TRACEPARENT)[0];
+  return typeof value === "string" ? value : undefined;
 }

@@ -14,13 +14,14 @@ import {
   ServerMessage,
   type SessionRequest,
 } from "../src/gen/ferry/v1/objects.js";
+import { type CallSpan, incomingSpan, inSpan } from "../src/trace-context.js";
 import { toValue } from "../src/value-codec.js";
 import { PROTOCOL_VERSION } from "../src/version.js";
 import { collect, THROUGH_A_SESSION } from "./batch.js";
 import { checkClientBuild } from "./build-check.js";
 import { failureCode, logFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
-import { type HandlerContext, unary } from "./handlers.js";
+import { type HandlerContext, traceparentOf, unary } from "./handlers.js";
 import type { ObjectHost, ResolvedCall } from "./object-host.js";
 import { ServerSession } from "./session.js";
 import type { SessionLimits } from "./session-limits.js";
@@ -53,9 +54,16 @@ export function objectsServer(
     resolved: ResolvedCall,
     signal: AbortSignal,
     call: { getDeadline(): Date | number; getPeer(): string },
+    traceparent: string | undefined,
   ): Promise<InvokeResponse> => {
     const label = `${req.object}.${req.method}`;
-    const context = { signal, deadline: deadlineOf(call), sessionId: undefined, peer: call.getPeer() };
+    const context = {
+      signal,
+      deadline: deadlineOf(call),
+      sessionId: undefined,
+      peer: call.getPeer(),
+      traceparent,
+    };
     const started = startCall(resolved, req.args, label, context, ctx, undefined, {
       id: 0n,
       streams: "collect",
@@ -77,14 +85,20 @@ export function objectsServer(
       async (req: InvokeRequest, signal, call): Promise<InvokeResponse> => {
         const startedAt = performance.now();
         let stats = observer.unknown;
+        let span: CallSpan | undefined;
+        const traceparent = traceparentOf(call.metadata);
         try {
           const resolved = host.resolve(req.object, req.method, undefined);
           stats = observer.stats(resolved.method, req.object, req.method);
-          const answer = await invoke(req, resolved, signal, call);
+          span = incomingSpan(traceparent, stats.object, stats.method);
+          const answer = await inSpan(span, () => invoke(req, resolved, signal, call, traceparent));
+          span?.end(Code.OK);
           observer.ended(stats, Code.OK, startedAt);
           return answer;
         } catch (err) {
-          observer.ended(stats, failureCode(signal.aborted ? signal.reason : err), startedAt);
+          const code = failureCode(signal.aborted ? signal.reason : err);
+          span?.end(code);
+          observer.ended(stats, code, startedAt);
           throw err;
         }
       },

@@ -49,7 +49,7 @@ export class SessionCalls {
   }
 
   /** Registers call `id` (not running already) with its deadline. */
-  admit(id: bigint, requestedTimeoutMs: number): AdmittedCall {
+  admit(id: bigint, requestedTimeoutMs: number, traceparent: string): AdmittedCall {
     const cancellation = new Cancellation();
     const timeoutMs = Math.min(
       requestedTimeoutMs === 0 ? this.#limits.defaultTimeoutMs : requestedTimeoutMs,
@@ -76,6 +76,7 @@ export class SessionCalls {
       deadline: Date.now() + timeoutMs,
       sessionId: this.#sessionId,
       peer: this.peer,
+      traceparent: traceparent === "" ? undefined : traceparent,
     };
     return { cancellation, context, done, refusal, startedAt: performance.now() };
   }

@@ -2,9 +2,10 @@ import { Code } from "../src/code.js";
 import type { CallbackResult, ServerMessage } from "../src/gen/ferry/v1/objects.js";
 import { type ObjectRef, RefOwner } from "../src/gen/ferry/v1/value.js";
 import { ServerError } from "../src/server-error.js";
+import { outgoingSpan } from "../src/trace-context.js";
 import { fromValue, type RefCodec } from "../src/value-codec.js";
 import { ListPath, toValues } from "../src/value-lists.js";
-import { currentCall } from "./call-context.js";
+import { type CallContext, currentCall } from "./call-context.js";
 import { type ExposedMethod, unknownMethod } from "./exposure.js";
 import type { BoundCall, ObjectHost } from "./object-host.js";
 import { referenceMethods } from "./references.js";
@@ -140,14 +141,19 @@ export class SessionRefs implements RefCodec {
     const id = this.#nextCallback++;
     return new Promise((resolve, reject) => {
       const encoded = toValues(args, new ListPath("callback args"), this);
-      let signal: AbortSignal | undefined;
+      let call: CallContext | undefined;
       try {
-        signal = currentCall().signal;
+        call = currentCall();
       } catch {
-        signal = undefined;
+        call = undefined;
       }
+      const signal = call?.signal;
+      // The callback's own span when tracing; else the caller's trace, carried on.
+      const span = outgoingSpan("callback", method || "call");
+      const traceparent = span?.traceparent ?? call?.traceparent ?? "";
       const onAbort = () => {
         this.#waiting.delete(id);
+        span?.end(Code.CANCELLED);
         reject(signal?.reason);
       };
       if (signal?.aborted) return onAbort();
@@ -156,14 +162,16 @@ export class SessionRefs implements RefCodec {
       this.#waiting.set(id, {
         resolve: (v) => {
           done();
+          span?.end(Code.OK);
           resolve(v);
         },
         reject: (e) => {
           done();
+          span?.end((e as { code?: number }).code ?? Code.UNKNOWN);
           reject(e);
         },
       });
-      this.#send({ callback: { id, refId, method, args: encoded } });
+      this.#send({ callback: { id, refId, method, args: encoded, traceparent } });
     });
   }
 }

@@ -10,6 +10,7 @@ import type {
   SessionRequest,
 } from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
+import { type CallSpan, incomingSpan, inSpan } from "../src/trace-context.js";
 import { toValue } from "../src/value-codec.js";
 import { decodeArgs, ListPath } from "../src/value-lists.js";
 import { MAX_BATCH_CALLS, outcomesOf, runBatch } from "./batch.js";
@@ -119,12 +120,12 @@ export class ServerSession {
   }
 
   /** Lets call `id` in (see {@link SessionCalls.admit}); a duplicate id fails the session. */
-  #admit(id: bigint, requestedTimeoutMs: number): AdmittedCall | undefined {
+  #admit(id: bigint, requestedTimeoutMs: number, traceparent: string): AdmittedCall | undefined {
     if (this.#calls.has(id)) {
       this.#fail(new ServerError(Code.INVALID_ARGUMENT, `call id ${id} is already running in this session`));
       return undefined;
     }
-    return this.#calls.admit(id, requestedTimeoutMs);
+    return this.#calls.admit(id, requestedTimeoutMs, traceparent);
   }
 
   /** Finds the method a call or batch names, by exposed name or by reference. */
@@ -144,13 +145,15 @@ export class ServerSession {
 
   #onCall(call: Call): void {
     const { id } = call;
-    const admitted = this.#admit(id, call.timeoutMs);
+    const admitted = this.#admit(id, call.timeoutMs, call.traceparent);
     if (!admitted) return;
     const { cancellation, context, done, refusal, startedAt } = admitted;
     const path = `${call.object ?? call.refId}.${call.method}`;
     const { observer } = this.#ctx;
     let stats = observer.unknown;
+    let span: CallSpan | undefined;
     const finish = (code: number) => {
+      span?.end(code);
       observer.ended(stats, code, startedAt, this.#calls.peer);
       done();
     };
@@ -162,10 +165,10 @@ export class ServerSession {
       }
       const resolved = this.#resolve(call, call.method);
       stats = this.#statsOf(resolved, call);
-      const started = startCall(resolved, call.args, path, context, this.#ctx, this.#refs, {
-        id,
-        streams: "items",
-      });
+      span = incomingSpan(call.traceparent, stats.object, stats.method);
+      const started = inSpan(span, () =>
+        startCall(resolved, call.args, path, context, this.#ctx, this.#refs, { id, streams: "items" }),
+      );
       this.#answer(call, path, started, resolved.method.oneway, cancellation, finish);
     } catch (err) {
       finish(this.#answerError(call, path, err));
@@ -230,15 +233,17 @@ export class ServerSession {
   /** Runs every entry of a batch and answers them together (see ferry.v1.Batch). */
   #onBatch(batch: Batch): void {
     const { id } = batch;
-    const admitted = this.#admit(id, batch.timeoutMs);
+    const admitted = this.#admit(id, batch.timeoutMs, batch.traceparent);
     if (!admitted) return;
     const { cancellation, context, done, refusal, startedAt } = admitted;
     const path = `${batch.object ?? batch.refId}.${batch.method}`;
     const { observer } = this.#ctx;
     const count = batch.calls.length;
     let stats = observer.unknown;
+    let span: CallSpan | undefined;
     const fail = (err: unknown) => {
       const error = this.#callError(path, err);
+      span?.end(error.code, error.message);
       this.#send({ batchResult: { id, outcomes: [], error } });
       // Every entry failed with the batch.
       if (!refusal) observer.ended(stats, error.code, startedAt, this.#calls.peer, count);
@@ -255,6 +260,7 @@ export class ServerSession {
       // An unknown object or method fails the batch as a whole, before any entry runs.
       const first = this.#resolve(batch, batch.method);
       stats = this.#statsOf(first, batch);
+      span = incomingSpan(batch.traceparent, stats.object, stats.method, count);
       // Entries decode one after another: `entry.index` is the one being decoded.
       const entry = new ListPath("calls");
       const argsPath = new ListPath(".args", entry);
@@ -271,6 +277,7 @@ export class ServerSession {
           .then(({ bytes, failed }) => {
             if (cancellation.aborted) throw cancellation.reason;
             this.#send(new EncodedMessage(bytes, id, "batchResult"));
+            span?.end(Code.OK);
             // The thread encoded the outcomes and said which entries failed.
             const peer = this.#calls.peer;
             for (const code of failed) observer.ended(stats, code, startedAt, peer);
@@ -283,18 +290,21 @@ export class ServerSession {
       const percall = this.#host.isPerCall(first.object);
       // runBatch starts entries one after another, synchronously.
       const began = performance.now();
-      const running = runBatch(batch.calls.length, (i) => {
-        entry.index = i;
-        const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
-        const args = decodeArgs(batch.calls[i]?.args ?? [], argsPath, this.#refs);
-        return dispatch(resolved as BoundCall, args, context);
-      });
+      const running = inSpan(span, () =>
+        runBatch(batch.calls.length, (i) => {
+          entry.index = i;
+          const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
+          const args = decodeArgs(batch.calls[i]?.args ?? [], argsPath, this.#refs);
+          return dispatch(resolved as BoundCall, args, context);
+        }),
+      );
       this.#ctx.loopWatch.held(first, performance.now() - began);
       void running
         .then((results) => {
           if (cancellation.aborted) throw cancellation.reason;
           const outcomes = outcomesOf(results, this.#refs, (err) => this.#callError(path, err));
           this.#send({ batchResult: { id, outcomes, error: undefined } });
+          span?.end(Code.OK);
           this.#entriesEnded(stats, outcomes, startedAt);
         })
         .catch(fail)

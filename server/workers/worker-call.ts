@@ -47,6 +47,7 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
     deadline: task.deadline,
     sessionId: task.sessionId,
     peer: task.peer,
+    traceparent: task.traceparent,
   };
   const refs = resultRefs(task.label, modules);
   let credit = task.window;

@@ -186,6 +186,7 @@ export class WorkerObjects {
       deadline: context.deadline,
       sessionId: context.sessionId,
       peer: context.peer,
+      traceparent: context.traceparent,
     };
   }
 }

@@ -59,6 +59,7 @@ export interface CallTask {
   deadline: number;
   sessionId: string | undefined;
   peer: string;
+  traceparent: string | undefined;
 }
 
 /**

@@ -39,6 +39,7 @@ function task(
     deadline: Date.now() + 30_000,
     sessionId: undefined,
     peer: "test",
+    traceparent: undefined,
   };
 }
 

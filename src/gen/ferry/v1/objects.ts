@@ -217,6 +217,12 @@ export interface Call {
    * everything at once, grpcurl, simple scripts).
    */
   streamWindow: number;
+  /**
+   * W3C trace context of the caller's span ("00-<trace id>-<span id>-<flags>"),
+   * as the traceparent header carries it for a unary call; empty when the
+   * caller traces nothing. The node's span of the call is its child.
+   */
+  traceparent: string;
 }
 
 /**
@@ -237,6 +243,8 @@ export interface Batch {
    * means the node's default.
    */
   timeoutMs: number;
+  /** W3C trace context of the caller's span of the batch (see Call). */
+  traceparent: string;
 }
 
 /** Arguments of one call in a Batch. */
@@ -316,6 +324,8 @@ export interface Callback {
   /** Method of a passed object; empty when the reference is a function. */
   method: string;
   args: Value[];
+  /** W3C trace context of the node's span of the callback (see Call). */
+  traceparent: string;
 }
 
 export interface CallbackResult {
@@ -1363,6 +1373,7 @@ function createBaseCall(): Call {
     timeoutMs: 0,
     oneway: false,
     streamWindow: 0,
+    traceparent: "",
   };
 }
 
@@ -1394,6 +1405,9 @@ export const Call: MessageFns<Call> = {
     }
     if (message.streamWindow !== 0) {
       writer.uint32(64).uint32(message.streamWindow);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(74).string(message.traceparent);
     }
     return writer;
   },
@@ -1475,6 +1489,14 @@ export const Call: MessageFns<Call> = {
             message.streamWindow = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1509,6 +1531,7 @@ export const Call: MessageFns<Call> = {
         : isSet(object.stream_window)
         ? globalThis.Number(object.stream_window)
         : 0,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -1538,6 +1561,9 @@ export const Call: MessageFns<Call> = {
     if (message.streamWindow !== 0) {
       obj.streamWindow = Math.round(message.streamWindow);
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -1554,12 +1580,13 @@ export const Call: MessageFns<Call> = {
     message.timeoutMs = object.timeoutMs ?? 0;
     message.oneway = object.oneway ?? false;
     message.streamWindow = object.streamWindow ?? 0;
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
 
 function createBaseBatch(): Batch {
-  return { id: 0n, object: undefined, refId: undefined, method: "", calls: [], timeoutMs: 0 };
+  return { id: 0n, object: undefined, refId: undefined, method: "", calls: [], timeoutMs: 0, traceparent: "" };
 }
 
 export const Batch: MessageFns<Batch> = {
@@ -1584,6 +1611,9 @@ export const Batch: MessageFns<Batch> = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(48).uint32(message.timeoutMs);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(58).string(message.traceparent);
     }
     return writer;
   },
@@ -1649,6 +1679,14 @@ export const Batch: MessageFns<Batch> = {
             message.timeoutMs = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1677,6 +1715,7 @@ export const Batch: MessageFns<Batch> = {
         : isSet(object.timeout_ms)
         ? globalThis.Number(object.timeout_ms)
         : 0,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -1700,6 +1739,9 @@ export const Batch: MessageFns<Batch> = {
     if (message.timeoutMs !== 0) {
       obj.timeoutMs = Math.round(message.timeoutMs);
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -1714,6 +1756,7 @@ export const Batch: MessageFns<Batch> = {
     message.method = object.method ?? "";
     message.calls = object.calls?.map((e) => Arguments.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
@@ -2597,7 +2640,7 @@ export const StreamEnd: MessageFns<StreamEnd> = {
 };
 
 function createBaseCallback(): Callback {
-  return { id: 0n, refId: "", method: "", args: [] };
+  return { id: 0n, refId: "", method: "", args: [], traceparent: "" };
 }
 
 export const Callback: MessageFns<Callback> = {
@@ -2616,6 +2659,9 @@ export const Callback: MessageFns<Callback> = {
     }
     for (const v of message.args) {
       Value.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(42).string(message.traceparent);
     }
     return writer;
   },
@@ -2665,6 +2711,14 @@ export const Callback: MessageFns<Callback> = {
             message.args.push(Value.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2687,6 +2741,7 @@ export const Callback: MessageFns<Callback> = {
         : "",
       method: isSet(object.method) ? globalThis.String(object.method) : "",
       args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => Value.fromJSON(e)) : [],
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -2704,6 +2759,9 @@ export const Callback: MessageFns<Callback> = {
     if (message.args?.length) {
       obj.args = message.args.map((e) => Value.toJSON(e));
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -2716,6 +2774,7 @@ export const Callback: MessageFns<Callback> = {
     message.refId = object.refId ?? "";
     message.method = object.method ?? "";
     message.args = object.args?.map((e) => Value.fromPartial(e)) || [];
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
