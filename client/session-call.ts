@@ -1,3 +1,5 @@
+import { Code } from "../src/code.js";
+import type { CallSpan } from "../src/trace-context.js";
 import type { RemoteError } from "./remote-error.js";
 
 /**
@@ -42,3 +44,22 @@ export interface BatchSink {
 
 /** What a call is addressed to: an exposed object by name, or an object the node handed out. */
 export type CallTarget = { object: string } | { refId: string };
+
+/** `sink`, ending `span` with the call's outcome. */
+export function tracedSink(sink: CallSink, span: CallSpan): CallSink {
+  return {
+    value(value) {
+      span.end(Code.OK);
+      sink.value(value);
+    },
+    item: (value) => sink.item(value),
+    end() {
+      span.end(Code.OK);
+      sink.end();
+    },
+    fail(error) {
+      span.end(error.code, error.details);
+      sink.fail(error);
+    },
+  };
+}

@@ -9,7 +9,7 @@ import {
   type SessionResponse,
 } from "../src/gen/ferry/v1/objects.js";
 import { SessionWire, writeFrame } from "../src/session-wire.js";
-import { type CallSpan, outgoingSpan } from "../src/trace-context.js";
+import { outgoingSpan } from "../src/trace-context.js";
 import { fromValue } from "../src/value-codec.js";
 import { ListPath, toValues } from "../src/value-lists.js";
 import { watchAbort } from "./abort-watch.js";
@@ -24,6 +24,7 @@ import {
   type CallTarget,
   type SessionCallOptions,
   STREAM_WINDOW_ITEMS,
+  tracedSink,
 } from "./session-call.js";
 import { SessionDescribe } from "./session-describe.js";
 import { SessionHolds } from "./session-holds.js";
@@ -393,22 +394,3 @@ export class ClientSession {
 
 /** The control of a call that never started, or that has no answer to wait for. */
 const NO_CALL: CallControl = { cancel: () => {}, took: () => {} };
-
-/** `sink`, ending `span` with the call's outcome. */
-function tracedSink(sink: CallSink, span: CallSpan): CallSink {
-  return {
-    value(value) {
-      span.end(Code.OK);
-      sink.value(value);
-    },
-    item: (value) => sink.item(value),
-    end() {
-      span.end(Code.OK);
-      sink.end();
-    },
-    fail(error) {
-      span.end(error.code, error.details);
-      sink.fail(error);
-    },
-  };
-}
