@@ -11,6 +11,7 @@ import { BOOK_NUMBERS, BOOK_PRIMES, ROOT, runCli } from "../helpers.js";
 let cluster: ChildProcess;
 let nodes: string[];
 let pids: number[];
+let metrics: string[];
 let pages: Server;
 let pagesUrl: string;
 
@@ -32,12 +33,14 @@ before(async () => {
       // The test's page server is on loopback, which nodes do not fetch from unless allowed.
       "--fetch-allow",
       "127.0.0.1/32",
+      "--metrics-port",
+      "0",
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const lines = createInterface({ input: cluster.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
-    ({ nodes, pids } = JSON.parse(line) as { nodes: string[]; pids: number[] });
+    ({ nodes, pids, metrics } = JSON.parse(line) as { nodes: string[]; pids: number[]; metrics: string[] });
     break;
   }
   cluster.stdout?.resume();
@@ -63,6 +66,16 @@ test("ferry cluster starts one process per node", () => {
   assert.equal(nodes.length, 2);
   assert.equal(new Set(pids).size, 2);
   for (const pid of pids) assert.ok(pid !== cluster.pid);
+});
+
+test("ferry cluster --metrics-port serves each node's /metrics on its own port", async () => {
+  assert.equal(metrics.length, 2);
+  assert.equal(new Set(metrics).size, 2);
+  for (const address of metrics) {
+    const res = await fetch(`http://${address}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^ferry_workers 1$/m);
+  }
 });
 
 test("ferry primes checks the book's numbers across the nodes", async () => {
