@@ -18,6 +18,9 @@ export const CHUNKS_PER_SLOT = 8;
 /** How fast the memory of a slow item fades, per chunk. */
 const FORGET = 0.8;
 
+/** A chunk twice as big taking at most this much longer ran its items side by side. */
+const OVERLAP = 1.25;
+
 /**
  * Picks how many items travel in one call. A fixed size when the caller
  * gives one; otherwise it sizes chunks to take about {@link TARGET_CHUNK_MS}
@@ -33,6 +36,8 @@ export class ChunkSizer {
   #itemMs = 0;
   /** Smoothed round trip of a chunk, in milliseconds. */
   #averageMs = 0;
+  /** The chunk answered before the last one. */
+  #last: { items: number; ms: number } | undefined;
 
   constructor(fixed?: number) {
     if (fixed !== undefined && (!Number.isInteger(fixed) || fixed < 1 || fixed > MAX_CHUNK_ITEMS)) {
@@ -70,7 +75,13 @@ export class ChunkSizer {
   observe(items: number, ms: number): void {
     this.#averageMs = this.#averageMs === 0 ? ms : 0.8 * this.#averageMs + 0.2 * ms;
     if (this.#fixed || items === 0) return;
-    this.#itemMs = Math.max(this.#itemMs * FORGET, ms / items);
+    const before = this.#last;
+    this.#last = { items, ms };
+    // A bigger chunk that took no longer than a smaller one: its items ran
+    // side by side (async methods), so what one costs is what this one says,
+    // not the memory of a chunk that carried fewer.
+    const overlapped = before !== undefined && items >= 2 * before.items && ms <= before.ms * OVERLAP;
+    this.#itemMs = overlapped ? ms / items : Math.max(this.#itemMs * FORGET, ms / items);
     const fit = Math.floor(TARGET_CHUNK_MS / Math.max(this.#itemMs, 1e-6));
     // Grow at most 4x per answer, so one lucky chunk does not overshoot.
     this.#size = Math.max(1, Math.min(fit, this.#size * 4, MAX_CHUNK_ITEMS));

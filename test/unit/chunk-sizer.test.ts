@@ -24,6 +24,19 @@ test("one slow item brings chunks back to one item at once", () => {
   assert.equal(sizer.size, 1);
 });
 
+test("async items that run side by side grow chunks at each answer; serial ones of the same cost do not", () => {
+  const overlapped = new ChunkSizer();
+  const serial = new ChunkSizer();
+  for (let i = 0; i < 8; i++) {
+    // 5 ms items: a node runs a chunk's async items at once, so a chunk takes 5 ms whatever its size...
+    overlapped.observe(overlapped.size, 5);
+    // ...while CPU-bound ones take 5 ms each.
+    serial.observe(serial.size, 5 * serial.size);
+  }
+  assert.ok(overlapped.size >= 64, `side by side: ${overlapped.size} items a chunk after 8 answers`);
+  assert.ok(serial.size <= 2, `one after another: ${serial.size}`);
+});
+
 test("heavy items stay one per call", () => {
   const sizer = new ChunkSizer();
   for (let i = 0; i < 20; i++) sizer.observe(1, 60);
