@@ -97,3 +97,22 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     clearTimeout(timer);
   }
 }
+
+/** Calls `call(0)`, `call(1)`, … one after another until stopped; `stop()` gives how many were made. */
+export function keepCalling(call: (n: number) => Promise<unknown>): { stop(): Promise<number> } {
+  let calling = true;
+  const calls = (async () => {
+    let n = 0;
+    while (calling) {
+      await call(n);
+      n++;
+    }
+    return n;
+  })();
+  return {
+    stop() {
+      calling = false;
+      return calls;
+    },
+  };
+}

@@ -17,7 +17,7 @@ import { connect, type NodeConnection } from "../../client/connect.js";
 import type { FerryNode } from "../../server/create-node.js";
 import { launchBrowser } from "../browser.js";
 import { EtcdServer, freePort } from "../etcd-server.js";
-import { ROOT, runCli, startNode, within } from "../helpers.js";
+import { keepCalling, ROOT, runCli, startNode, within } from "../helpers.js";
 
 class Calc {
   add(a: number, b: number) {
@@ -128,23 +128,14 @@ describe("a dashboard over two nodes", () => {
     const before = Number(await page.textContent(`${row(a.target)} td.calls`));
 
     const calc = conn.proxy<Calc>("calc");
-    let calling = true;
-    const calls = (async () => {
-      let n = 0;
-      while (calling) {
-        await calc.add(n, 1);
-        n++;
-      }
-      return n;
-    })();
+    const calling = keepCalling((n) => calc.add(n, 1));
     try {
       const cell = page.locator(`${row(a.target)} td.calls`);
       await until("the calls counted", async () => Number(await cell.textContent()) > before + 20);
       await page.waitForSelector('#methods tr[data-method="calc.add"]', { timeout: PATIENCE_MS });
     } finally {
-      calling = false;
+      assert.ok((await calling.stop()) > 20);
     }
-    assert.ok((await calls) > 20);
     assert.notEqual(await page.textContent("#calls-rate"), "-");
 
     await b.node.shutdown();

@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import type { ClusterSnapshot } from "../../client/cluster-watch.js";
 import { connect, type NodeConnection } from "../../client/connect.js";
 import type { FerryNode } from "../../server/create-node.js";
-import { ROOT, runCli, startNode } from "../helpers.js";
+import { keepCalling, ROOT, runCli, startNode } from "../helpers.js";
 
 class Calc {
   add(a: number, b: number) {
@@ -37,15 +37,7 @@ after(async () => {
 
 test("--json gives each node's rates and the cluster's methods over one interval", async () => {
   const calc = conn.proxy<Calc>("calc");
-  let calling = true;
-  const calls = (async () => {
-    let n = 0;
-    while (calling) {
-      await calc.add(n, 1);
-      n++;
-    }
-    return n;
-  })();
+  const calling = keepCalling((n) => calc.add(n, 1));
   const out = await runCli([
     "top",
     "--nodes",
@@ -54,8 +46,7 @@ test("--json gives each node's rates and the cluster's methods over one interval
     "--interval",
     "700",
   ]);
-  calling = false;
-  assert.ok((await calls) > 0);
+  assert.ok((await calling.stop()) > 0);
   assert.equal(out.code, 0, out.stderr);
   const snapshot = JSON.parse(out.stdout) as ClusterSnapshot;
   const [a, b] = snapshot.nodes;
