@@ -40,7 +40,7 @@ export async function openDashboard(
   const token = isLoopback(where.host) ? undefined : security.token;
   const watch = new ClusterWatch(pool, security);
   try {
-    return await serveDashboard(
+    const served = await serveDashboard(
       { sample: () => watch.sample() },
       {
         ...where,
@@ -52,6 +52,14 @@ export async function openDashboard(
         insecure: flags.insecure === true,
       },
     );
+    return {
+      address: served.address,
+      url: served.url,
+      async close() {
+        await served.close();
+        watch.close();
+      },
+    };
   } catch (err) {
     watch.close();
     throw err;
