@@ -57,6 +57,8 @@ export class WorkerPool {
   #seq = 0;
   #restartDelay: number = RESTART_DELAY_MS[0];
   #destroyed = false;
+  /** Timers that start a thread again after one failed before it was ready. */
+  readonly #restarts = new Set<NodeJS.Timeout>();
 
   constructor(options: WorkerPoolOptions & { exposeStacks?: boolean; log?: Log } = {}) {
     ({
@@ -182,6 +184,8 @@ export class WorkerPool {
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    for (const timer of this.#restarts) clearTimeout(timer);
+    this.#restarts.clear();
     const stopping = shuttingDown();
     this.#queue.clear();
     for (const job of [...this.#jobs.values()]) this.#finish(job, () => job.reject(stopping));
@@ -378,7 +382,13 @@ export class WorkerPool {
     this.#log.warn(
       `a worker thread ${why} before it was ready; starting another in ${this.#restartDelay} ms`,
     );
-    setTimeout(replace, this.#restartDelay).unref();
+    // Held: a module load or a call may be waiting for this slot's thread, and
+    // nothing else may keep the process alive meanwhile (destroy() clears it).
+    const timer = setTimeout(() => {
+      this.#restarts.delete(timer);
+      replace();
+    }, this.#restartDelay);
+    this.#restarts.add(timer);
     this.#restartDelay = Math.min(this.#restartDelay * 2, RESTART_DELAY_MS[1]);
   }
 }
