@@ -118,9 +118,10 @@ export class WorkerThread {
     for (let waited = 0; this.state === "starting" && waited < STARTING_WAIT_MS; waited += 10) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    // Held until it has exited: an idle thread is unref'd, and a process with
-    // nothing else alive must not end before terminate() settles.
-    this.#worker.ref();
+    // Held until it has exited, by a hold never released: an idle thread is
+    // unref'd, a task that answers while it ends releases its own hold, and a
+    // process with nothing else alive must not end before terminate() settles.
+    this.hold();
     await this.#worker.terminate();
   }
 }

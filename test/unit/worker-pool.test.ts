@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import { WorkerPool } from "../../server/workers/worker-pool.js";
 import type { CallTask, ModuleSpec } from "../../server/workers/worker-task.js";
 import { Code } from "../../src/code.js";
@@ -179,4 +181,27 @@ test("a module that cannot be imported, or lacks what was exposed, is refused na
   } finally {
     await pool.destroy();
   }
+});
+
+test("a pool whose thread answers while it is being ended still finishes destroy()", async () => {
+  // In a process of its own: the fault was a process that ended before
+  // destroy() settled, which would take this file's other tests with it.
+  // The task's answer is queued (the main thread is blocked while the thread
+  // answers) and read only after destroy() has begun ending the thread.
+  const script = `
+    import { WorkerPool } from ${JSON.stringify(new URL("../../server/workers/worker-pool.ts", import.meta.url).href)};
+    import { SILENT } from ${JSON.stringify(new URL("../../src/log.ts", import.meta.url).href)};
+    const pool = new WorkerPool({ workers: 1, log: SILENT });
+    const never = new AbortController().signal;
+    await pool.run({ kind: "trial-division", n: 7n }, never);
+    pool.run({ kind: "trial-division", n: 7n }, never).catch(() => {});
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    pool.destroy().then(() => console.log("destroyed"));
+  `;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", script],
+    { timeout: 30_000 },
+  );
+  assert.equal(stdout.trim(), "destroyed");
 });
