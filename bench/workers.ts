@@ -191,7 +191,13 @@ async function crossing(): Promise<void> {
     });
   const encode = (results: number[]) =>
     ServerMessage.encode({
-      batchResult: { id: 1n, outcomes: results.map((r) => ({ value: toValue(r, "r") })), error: undefined },
+      batchResult: {
+        id: 1n,
+        outcomes: results.map((r) => ({ value: toValue(r, "r") })),
+        error: undefined,
+        indexes: [],
+        partial: false,
+      },
     }).finish();
   const ways: [string, () => Promise<unknown>][] = [
     ["on the main thread (no crossing)", async () => encode(decode().map((x) => (x as number) * 2))],

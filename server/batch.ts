@@ -1,8 +1,5 @@
 import { Code } from "../src/code.js";
-import type { CallError, Outcome as EntryOutcome } from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
-import { type RefCodec, toValue } from "../src/value-codec.js";
-import { ListPath } from "../src/value-lists.js";
 import type { Outcome } from "./dispatch.js";
 
 /** How one entry of a batch ended. */
@@ -19,36 +16,49 @@ export const MAX_COLLECTED_ITEMS = 100_000;
 
 /**
  * Starts every entry of a batch at once (`start(i)` resolves, decodes and
- * dispatches entry i, and may throw) and resolves, once all have settled,
- * with each entry's result in order. One entry failing never stops the others.
+ * dispatches entry i, and may throw); `settled(i, result)` hears each entry
+ * as it ends, and the promise resolves once all have. One entry failing never
+ * stops the others. With `yieldAfterMs`, entries that run synchronously for
+ * longer than that together are followed by a turn of the event loop, so
+ * those finished can be sent (and a cancel read) before the next starts.
  */
-export function runBatch(count: number, start: (i: number) => Outcome): Promise<EntryResult[]> {
-  const results = new Array<EntryResult>(count);
+export async function runBatch(
+  count: number,
+  start: (i: number) => Outcome,
+  settled: (i: number, result: EntryResult) => void,
+  yieldAfterMs?: number,
+): Promise<void> {
   let pending = count;
-  return new Promise((resolve) => {
-    if (count === 0) {
-      resolve(results);
-      return;
-    }
-    const settle = (i: number, result: EntryResult) => {
-      results[i] = result;
-      if (--pending === 0) resolve(results);
-    };
-    for (let i = 0; i < count; i++) {
-      let outcome: Outcome;
-      try {
-        outcome = start(i);
-      } catch (error) {
-        settle(i, { ok: false, error });
-        continue;
-      }
-      const value = outcome.kind === "value" ? outcome.value : collect(outcome.items);
-      value.then(
-        (v) => settle(i, { ok: true, value: v }),
-        (error: unknown) => settle(i, { ok: false, error }),
-      );
-    }
+  let allSettled: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allSettled = resolve;
   });
+  const settle = (i: number, result: EntryResult) => {
+    settled(i, result);
+    if (--pending === 0) allSettled();
+  };
+  let turnStarted = yieldAfterMs === undefined ? 0 : performance.now();
+  for (let i = 0; i < count; i++) {
+    let outcome: Outcome;
+    try {
+      outcome = start(i);
+    } catch (error) {
+      settle(i, { ok: false, error });
+      continue;
+    }
+    const value = outcome.kind === "value" ? outcome.value : collect(outcome.items);
+    value.then(
+      (v) => settle(i, { ok: true, value: v }),
+      (error: unknown) => settle(i, { ok: false, error }),
+    );
+    if (yieldAfterMs !== undefined && i + 1 < count && performance.now() - turnStarted >= yieldAfterMs) {
+      // Two hops: what the entries that ended queued (a flush of their
+      // answers) runs in this turn's check phase, before the next entry starts.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      turnStarted = performance.now();
+    }
+  }
+  if (count > 0) await done;
 }
 
 /** What a unary call's caller should do with a stream too long for one answer. */
@@ -74,32 +84,4 @@ export async function collect(
     list.push(item);
   }
   return list;
-}
-
-/**
- * Each entry's answer in a BatchResult: its value encoded (with `refs`, the
- * path `results[i]` on a refusal), or its error described by `fail`, a value
- * that cannot be sent included.
- */
-export function outcomesOf(
-  results: readonly EntryResult[],
-  refs: RefCodec | undefined,
-  fail: (err: unknown) => CallError,
-): EntryOutcome[] {
-  const out = new Array<EntryOutcome>(results.length);
-  const path = new ListPath("results");
-  for (let i = 0; i < results.length; i++) {
-    const r = results[i] as EntryResult;
-    if (!r.ok) {
-      out[i] = { error: fail(r.error) };
-      continue;
-    }
-    path.index = i;
-    try {
-      out[i] = { value: toValue(r.value, path.at, refs) };
-    } catch (err) {
-      out[i] = { error: fail(err) };
-    }
-  }
-  return out;
 }

@@ -121,7 +121,7 @@ function answerTooLarge(message: Outgoing, encoded: Uint8Array, maxMessageBytes:
     kind === "result"
       ? { result: { id, error } }
       : kind === "batchResult"
-        ? { batchResult: { id, outcomes: [], error } }
+        ? { batchResult: { id, outcomes: [], error, indexes: [], partial: false } }
         : { end: { id, error } };
   return ServerMessage.encode(replacement).finish();
 }

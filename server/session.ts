@@ -1,33 +1,23 @@
 import { randomUUID } from "node:crypto";
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { Code } from "../src/code.js";
-import type {
-  Batch,
-  Call,
-  CallError,
-  Outcome,
-  ServerMessage,
-  SessionRequest,
-} from "../src/gen/ferry/v1/objects.js";
+import type { Batch, Call, CallError, ServerMessage, SessionRequest } from "../src/gen/ferry/v1/objects.js";
 import { ServerError } from "../src/server-error.js";
 import { type CallSpan, incomingSpan, inSpan } from "../src/trace-context.js";
 import { toValue } from "../src/value-codec.js";
-import { decodeArgs, ListPath } from "../src/value-lists.js";
-import { MAX_BATCH_CALLS, outcomesOf, runBatch } from "./batch.js";
 import { describeFailure, logFailure } from "./call-failure.js";
 import { toServiceError } from "./call-scope.js";
 import type { MethodStats } from "./call-stats.js";
 import type { Cancellation } from "./cancellation.js";
-import { dispatch } from "./dispatch.js";
 import type { HandlerContext } from "./handlers.js";
-import type { BoundCall, ObjectHost, ResolvedCall, SessionObjects } from "./object-host.js";
+import type { ObjectHost, ResolvedCall, SessionObjects } from "./object-host.js";
+import { runSessionBatch } from "./session-batch.js";
 import { type AdmittedCall, SessionCalls } from "./session-calls.js";
 import type { SessionLimits } from "./session-limits.js";
 import { EncodedMessage, SessionOutbox } from "./session-outbox.js";
 import { SessionRefs } from "./session-refs.js";
 import { SessionStreams } from "./session-streams.js";
 import { type Started, startCall } from "./start-call.js";
-import { packArgs, workerArgRefs } from "./workers/worker-objects.js";
 
 const PATH = "/ferry.v1.Objects/Session";
 
@@ -230,101 +220,20 @@ export class ServerSession {
       .then(finish);
   }
 
-  /** Runs every entry of a batch and answers them together (see ferry.v1.Batch). */
+  /** Runs a batch's entries and answers them (see ferry.v1.Batch and session-batch.ts). */
   #onBatch(batch: Batch): void {
-    const { id } = batch;
-    const admitted = this.#admit(id, batch.timeoutMs, batch.traceparent);
+    const admitted = this.#admit(batch.id, batch.timeoutMs, batch.traceparent);
     if (!admitted) return;
-    const { cancellation, context, done, refusal, startedAt } = admitted;
-    const path = `${batch.object ?? batch.refId}.${batch.method}`;
-    const { observer } = this.#ctx;
-    const count = batch.calls.length;
-    let stats = observer.unknown;
-    let span: CallSpan | undefined;
-    const fail = (err: unknown) => {
-      const error = this.#callError(path, err);
-      span?.end(error.code, error.message);
-      this.#send({ batchResult: { id, outcomes: [], error } });
-      // Every entry failed with the batch.
-      if (!refusal) observer.ended(stats, error.code, startedAt, this.#calls.peer, count);
-    };
-    try {
-      if (refusal) throw refusal;
-      if (batch.calls.length > MAX_BATCH_CALLS) {
-        throw new ServerError(
-          Code.INVALID_ARGUMENT,
-          `calls: at most ${MAX_BATCH_CALLS} entries in one batch, got ${batch.calls.length}`,
-          { field: "calls" },
-        );
-      }
-      // An unknown object or method fails the batch as a whole, before any entry runs.
-      const first = this.#resolve(batch, batch.method);
-      stats = this.#statsOf(first, batch);
-      span = incomingSpan(batch.traceparent, stats.object, stats.method, count);
-      // Entries decode one after another: `entry.index` is the one being decoded.
-      const entry = new ListPath("calls");
-      const argsPath = new ListPath(".args", entry);
-      if (first.where === "workers") {
-        // One task for the whole batch; its entries' arguments decode here.
-        const refs = workerArgRefs(path);
-        const entries = new Array<unknown[]>(batch.calls.length);
-        for (let i = 0; i < entries.length; i++) {
-          entry.index = i;
-          entries[i] = decodeArgs(batch.calls[i]?.args ?? [], argsPath, refs);
-        }
-        this.#ctx.workers
-          .batch(first, packArgs(entries), context, id)
-          .then(({ bytes, failed }) => {
-            if (cancellation.aborted) throw cancellation.reason;
-            this.#send(new EncodedMessage(bytes, id, "batchResult"));
-            span?.end(Code.OK);
-            // The thread encoded the outcomes and said which entries failed.
-            const peer = this.#calls.peer;
-            for (const code of failed) observer.ended(stats, code, startedAt, peer);
-            if (count > failed.length) observer.ended(stats, Code.OK, startedAt, peer, count - failed.length);
-          })
-          .catch(fail)
-          .finally(done);
-        return;
-      }
-      const percall = this.#host.isPerCall(first.object);
-      // runBatch starts entries one after another, synchronously.
-      const began = performance.now();
-      const running = inSpan(span, () =>
-        runBatch(batch.calls.length, (i) => {
-          entry.index = i;
-          const resolved = i === 0 || !percall ? first : this.#resolve(batch, batch.method);
-          const args = decodeArgs(batch.calls[i]?.args ?? [], argsPath, this.#refs);
-          return dispatch(resolved as BoundCall, args, context);
-        }),
-      );
-      this.#ctx.loopWatch.held(first, performance.now() - began);
-      void running
-        .then((results) => {
-          if (cancellation.aborted) throw cancellation.reason;
-          const outcomes = outcomesOf(results, this.#refs, (err) => this.#callError(path, err));
-          this.#send({ batchResult: { id, outcomes, error: undefined } });
-          span?.end(Code.OK);
-          this.#entriesEnded(stats, outcomes, startedAt);
-        })
-        .catch(fail)
-        .finally(done);
-    } catch (err) {
-      fail(err);
-      done();
-    }
-  }
-
-  /** Observes a batch's entries, answered together: the ones that failed one by one, the rest at once. */
-  #entriesEnded(stats: MethodStats, outcomes: readonly Outcome[], startedAt: number): void {
-    const { observer } = this.#ctx;
-    const peer = this.#calls.peer;
-    let ok = 0;
-    for (const outcome of outcomes) {
-      if (outcome.error) observer.ended(stats, outcome.error.code, startedAt, peer);
-      else ok++;
-    }
-    if (ok > 0) observer.ended(stats, Code.OK, startedAt, peer, ok);
+    runSessionBatch(batch, admitted, {
+      ctx: this.#ctx,
+      refs: this.#refs,
+      peer: () => this.#calls.peer,
+      resolve: () => this.#resolve(batch, batch.method),
+      statsOf: (resolved) => this.#statsOf(resolved, batch),
+      isPerCall: (object) => this.#host.isPerCall(object),
+      callError: (path, err) => this.#callError(path, err),
+      send: (message) => this.#send(message),
+    });
   }
 
   /** Answers a failed call (a oneway one only counts it); returns its code. */

@@ -1,9 +1,10 @@
 import { Code } from "../../src/code.js";
-import { type CallError, ServerMessage } from "../../src/gen/ferry/v1/objects.js";
+import { ServerMessage } from "../../src/gen/ferry/v1/objects.js";
 import type { Log } from "../../src/log.js";
 import { isServerError, ServerError } from "../../src/server-error.js";
 import { type RefCodec, refusal, toValue } from "../../src/value-codec.js";
-import { collect, outcomesOf, runBatch, THROUGH_A_SESSION } from "../batch.js";
+import { collect, runBatch, THROUGH_A_SESSION } from "../batch.js";
+import { BatchAnswers } from "../batch-answers.js";
 import type { CallContext } from "../call-context.js";
 import { describeFailure } from "../call-failure.js";
 import { dispatch } from "../dispatch.js";
@@ -13,6 +14,12 @@ import { referenceMethods } from "../references.js";
 import { flagSignal } from "./flag-signal.js";
 import type { WorkerModules } from "./worker-modules.js";
 import type { CallTask, PackedArgs } from "./worker-task.js";
+
+/**
+ * A streamed batch's entries that keep the thread busy for this long in a row
+ * are followed by a turn of its event loop, so the finished ones leave.
+ */
+const YIELD_AFTER_MS = 2;
 
 /** What a worker gives a call: where its log lines and stream items go. */
 export interface CallIo {
@@ -77,23 +84,40 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
     // Exposed while the node serves: this thread may still be importing it.
     await modules.loaded(task);
     const { id } = task;
-    if (task.answer === "batch") {
+    if (task.answer === "batch" || task.answer === "outcomes") {
       const percall = task.instance.kind === "percall";
       const first = resolve();
-      // Entries start one after another without a turn of the event loop in
-      // between; the flag is what tells a cancelled batch to start no more.
-      const results = await runBatch(countOf(task.args), (i) => {
-        if (signal.aborted) throw signal.reason;
-        return dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context);
-      });
       const failed: number[] = [];
-      const fail = (err: unknown): CallError => {
-        const { code, message, detail } = describeFailure(normalize(err, task.label), task.label, io);
-        failed.push(code);
-        return { code, message, detail };
-      };
-      const outcomes = outcomesOf(results, refs, fail);
-      return { bytes: encode({ batchResult: { id, outcomes, error: undefined } }), failed };
+      let last: Uint8Array | undefined;
+      const answers = new BatchAnswers({
+        id,
+        count: countOf(task.args),
+        stream: task.answer === "outcomes",
+        refs,
+        fail: (err) => {
+          const { code, message, detail } = describeFailure(normalize(err, task.label), task.label, io);
+          failed.push(code);
+          return { code, message, detail };
+        },
+        send: (batchResult) => {
+          const bytes = encode({ batchResult });
+          if (batchResult.partial) io.item(bytes);
+          else last = bytes;
+        },
+      });
+      // Entries start one after another; the flag is what tells a cancelled
+      // batch to start no more. Entries that keep the thread busy let those
+      // done go between them.
+      await runBatch(
+        countOf(task.args),
+        (i) => {
+          if (signal.aborted) throw signal.reason;
+          return dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context);
+        },
+        (i, result) => answers.settle(i, result),
+        task.answer === "outcomes" ? YIELD_AFTER_MS : undefined,
+      );
+      return { bytes: last, failed };
     }
     const outcome = dispatch(resolve(), argsOf(task.args, 0), context);
     if (outcome.kind === "value") {

@@ -82,16 +82,21 @@ export class WorkerObjects {
     return (await this.#pool.call(task, context.signal, this.#pin(call))) as Uint8Array;
   }
 
-  /** Every entry of a batch as one task; resolves with the encoded BatchResult. */
-  /** A batch's encoded answer, and the codes of its entries that failed. */
+  /**
+   * Every entry of a batch as one task; resolves with its last encoded
+   * BatchResult and the codes of its entries that failed. With `partial`,
+   * the entries' outcomes come as they end: each partial BatchResult,
+   * encoded, goes to `partial` first.
+   */
   batch(
     call: WorkerCall,
     args: PackedArgs,
     context: CallContext,
     id: bigint,
+    partial?: (bytes: Uint8Array) => void,
   ): Promise<{ bytes: Uint8Array; failed: number[] }> {
-    const task = this.#task(call, args, context, id, "batch");
-    return this.#pool.batch(task, context.signal, this.#pin(call));
+    const task = this.#task(call, args, context, id, partial ? "outcomes" : "batch");
+    return this.#pool.batch(task, context.signal, this.#pin(call), partial);
   }
 
   /**

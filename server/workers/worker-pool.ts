@@ -113,13 +113,18 @@ export class WorkerPool {
     return (await this.#submit(task, task.label, signal, pin, undefined).done).bytes;
   }
 
-  /** Runs a batch in a thread, as {@link call}; with the codes of the entries that failed. */
+  /**
+   * Runs a batch in a thread, as {@link call}; with the codes of the entries
+   * that failed. Partial answers (answer "outcomes") go to `partial` as the
+   * thread sends them.
+   */
   async batch(
     task: CallTask,
     signal: AbortSignal,
     pin?: WorkerThread,
+    partial?: (bytes: Uint8Array) => void,
   ): Promise<{ bytes: Uint8Array; failed: number[] }> {
-    const done = await this.#submit(task, task.label, signal, pin, undefined).done;
+    const done = await this.#submit(task, task.label, signal, pin, partial).done;
     return { bytes: done.bytes as Uint8Array, failed: done.failed ?? [] };
   }
 

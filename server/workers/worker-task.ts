@@ -48,10 +48,12 @@ export interface CallTask {
   args: PackedArgs;
   /**
    * What to answer: `result` (one call's value), `batch` (a BatchResult of
-   * every entry), `stream` (each item as it is yielded, then the end), or
-   * `collect` (a stream's items as one list, for unary Invoke).
+   * every entry), `outcomes` (a batch's partial BatchResults as its entries
+   * end, sent as items, then the last), `stream` (each item as it is
+   * yielded, then the end), or `collect` (a stream's items as one list, for
+   * unary Invoke).
    */
-  answer: "result" | "batch" | "stream" | "collect";
+  answer: "result" | "batch" | "outcomes" | "stream" | "collect";
   /** The session's id of the call, written into the encoded answer. */
   id: bigint;
   /** Items the worker may send ahead of the main thread's reader (answer "stream"). */

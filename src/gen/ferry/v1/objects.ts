@@ -245,6 +245,12 @@ export interface Batch {
   timeoutMs: number;
   /** W3C trace context of the caller's span of the batch (see Call). */
   traceparent: string;
+  /**
+   * Answer entries as they finish: the node sends a BatchResult with
+   * `partial` set for the entries that finished in one turn of its event loop,
+   * then a last one without it. Unset, one BatchResult answers every entry.
+   */
+  streamOutcomes: boolean;
 }
 
 /** Arguments of one call in a Batch. */
@@ -255,12 +261,22 @@ export interface Arguments {
 /**
  * BatchResult answers Batch `id`: one outcome per entry, in order, or one
  * error when the batch failed as a whole (unknown object or method, too many
- * entries, cancelled, deadline exceeded).
+ * entries, cancelled, deadline exceeded). A batch with stream_outcomes gets
+ * its entries' outcomes in several BatchResults, each entry's once: every one
+ * but the last has `partial` set, and an error in the last fails only the
+ * entries not answered before it.
  */
 export interface BatchResult {
   id: bigint;
+  /** Outcomes of every entry, in order; with `indexes`, of those entries only. */
   outcomes: Outcome[];
-  error: CallError | undefined;
+  error:
+    | CallError
+    | undefined;
+  /** The entries `outcomes` answer, one index each, when not every entry in order. */
+  indexes: number[];
+  /** More BatchResults for this batch follow. */
+  partial: boolean;
 }
 
 /** Outcome of one entry of a Batch. */
@@ -1586,7 +1602,16 @@ export const Call: MessageFns<Call> = {
 };
 
 function createBaseBatch(): Batch {
-  return { id: 0n, object: undefined, refId: undefined, method: "", calls: [], timeoutMs: 0, traceparent: "" };
+  return {
+    id: 0n,
+    object: undefined,
+    refId: undefined,
+    method: "",
+    calls: [],
+    timeoutMs: 0,
+    traceparent: "",
+    streamOutcomes: false,
+  };
 }
 
 export const Batch: MessageFns<Batch> = {
@@ -1614,6 +1639,9 @@ export const Batch: MessageFns<Batch> = {
     }
     if (message.traceparent !== "") {
       writer.uint32(58).string(message.traceparent);
+    }
+    if (message.streamOutcomes !== false) {
+      writer.uint32(64).bool(message.streamOutcomes);
     }
     return writer;
   },
@@ -1687,6 +1715,14 @@ export const Batch: MessageFns<Batch> = {
             message.traceparent = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.streamOutcomes = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1716,6 +1752,11 @@ export const Batch: MessageFns<Batch> = {
         ? globalThis.Number(object.timeout_ms)
         : 0,
       traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
+      streamOutcomes: isSet(object.streamOutcomes)
+        ? globalThis.Boolean(object.streamOutcomes)
+        : isSet(object.stream_outcomes)
+        ? globalThis.Boolean(object.stream_outcomes)
+        : false,
     };
   },
 
@@ -1742,6 +1783,9 @@ export const Batch: MessageFns<Batch> = {
     if (message.traceparent !== "") {
       obj.traceparent = message.traceparent;
     }
+    if (message.streamOutcomes !== false) {
+      obj.streamOutcomes = message.streamOutcomes;
+    }
     return obj;
   },
 
@@ -1757,6 +1801,7 @@ export const Batch: MessageFns<Batch> = {
     message.calls = object.calls?.map((e) => Arguments.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
     message.traceparent = object.traceparent ?? "";
+    message.streamOutcomes = object.streamOutcomes ?? false;
     return message;
   },
 };
@@ -1829,7 +1874,7 @@ export const Arguments: MessageFns<Arguments> = {
 };
 
 function createBaseBatchResult(): BatchResult {
-  return { id: 0n, outcomes: [], error: undefined };
+  return { id: 0n, outcomes: [], error: undefined, indexes: [], partial: false };
 }
 
 export const BatchResult: MessageFns<BatchResult> = {
@@ -1845,6 +1890,16 @@ export const BatchResult: MessageFns<BatchResult> = {
     }
     if (message.error !== undefined) {
       CallError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    if (message.indexes.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.indexes) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.partial !== false) {
+      writer.uint32(40).bool(message.partial);
     }
     return writer;
   },
@@ -1886,6 +1941,32 @@ export const BatchResult: MessageFns<BatchResult> = {
             message.error = CallError.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag === 32) {
+              message.indexes.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.indexes.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.partial = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1903,6 +1984,8 @@ export const BatchResult: MessageFns<BatchResult> = {
       id: isSet(object.id) ? BigInt(object.id) : 0n,
       outcomes: globalThis.Array.isArray(object?.outcomes) ? object.outcomes.map((e: any) => Outcome.fromJSON(e)) : [],
       error: isSet(object.error) ? CallError.fromJSON(object.error) : undefined,
+      indexes: globalThis.Array.isArray(object?.indexes) ? object.indexes.map((e: any) => globalThis.Number(e)) : [],
+      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
     };
   },
 
@@ -1917,6 +2000,12 @@ export const BatchResult: MessageFns<BatchResult> = {
     if (message.error !== undefined) {
       obj.error = CallError.toJSON(message.error);
     }
+    if (message.indexes?.length) {
+      obj.indexes = message.indexes.map((e) => Math.round(e));
+    }
+    if (message.partial !== false) {
+      obj.partial = message.partial;
+    }
     return obj;
   },
 
@@ -1930,6 +2019,8 @@ export const BatchResult: MessageFns<BatchResult> = {
     message.error = (object.error !== undefined && object.error !== null)
       ? CallError.fromPartial(object.error)
       : undefined;
+    message.indexes = object.indexes?.map((e) => e) || [];
+    message.partial = object.partial ?? false;
     return message;
   },
 };
