@@ -43,35 +43,43 @@ export class MapAnswers implements ChunkAnswers {
     this.#parts = parts;
   }
 
-  done(chunk: Chunk, outcomes: BatchOutcome[]): void {
-    const { method, sizer, flight, outbox } = this.#parts;
+  outcome(chunk: Chunk, job: Job, outcome: BatchOutcome): void {
+    const { method, outbox } = this.#parts;
+    const member = chunk.member;
+    if (job.done) return;
+    if (!outcome.ok) {
+      member.failed();
+      outbox.complete(job, member.target, { ok: false, error: outcome.error });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = method.result(outcome.value);
+    } catch (err) {
+      outbox.complete(job, member.target, { ok: false, error: toRemoteError(err) });
+      return;
+    }
+    member.answered();
+    outbox.complete(job, member.target, { ok: true, value });
+  }
+
+  done(chunk: Chunk): void {
+    const { sizer, flight, outbox } = this.#parts;
     const member = chunk.member;
     const now = performance.now();
     member.heard(now);
     sizer.observe(chunk.jobs.length, now - chunk.sentAt);
-    for (let i = 0; i < chunk.jobs.length; i++) {
-      const job = chunk.jobs[i] as Job;
-      if (job.done) continue;
-      const outcome = outcomes[i];
-      if (!outcome) {
-        const error = new RemoteError(
-          Code.INTERNAL,
-          `${member.target} answered ${outcomes.length} results for ${chunk.jobs.length} calls`,
-        );
-        outbox.complete(job, member.target, { ok: false, error });
-      } else if (outcome.ok) {
-        let value: unknown;
-        try {
-          value = method.result(outcome.value);
-        } catch (err) {
-          outbox.complete(job, member.target, { ok: false, error: toRemoteError(err) });
-          continue;
+    if (chunk.left > 0) {
+      // The node said it was done without answering every item.
+      const error = new RemoteError(
+        Code.INTERNAL,
+        `${member.target} answered ${chunk.jobs.length - chunk.left} results for ${chunk.jobs.length} calls`,
+      );
+      for (let i = 0; i < chunk.jobs.length; i++) {
+        const job = chunk.jobs[i] as Job;
+        if (chunk.answered[i] === 0 && !job.done) {
+          outbox.complete(job, member.target, { ok: false, error });
         }
-        member.answered();
-        outbox.complete(job, member.target, { ok: true, value });
-      } else {
-        member.failed();
-        outbox.complete(job, member.target, { ok: false, error: outcome.error });
       }
     }
     // A straggler's copy lost the race: stop it on its node.

@@ -7,6 +7,10 @@ import type { BatchOutcome } from "./session-call.js";
 /** One call of a map: a chunk of items sent to one node as a batch. */
 export interface Chunk {
   jobs: Job[];
+  /** Which of `jobs` the node has answered (1), as its outcomes come. */
+  answered: Uint8Array;
+  /** Jobs not answered yet. */
+  left: number;
   member: PoolMember;
   sentAt: number;
   open: boolean;
@@ -16,17 +20,23 @@ export interface Chunk {
 }
 
 /**
- * Where a chunk's answer goes: every outcome, or the error that failed the
- * call as a whole. It hears of a chunk only if the chunk was still in flight.
+ * Where a chunk's answers go: each item's outcome as it comes, the end of
+ * the call, or the error that failed the call as a whole. It hears of a
+ * chunk only while the chunk is in flight, and of each item once.
  */
 export interface ChunkAnswers {
-  done(chunk: Chunk, outcomes: BatchOutcome[]): void;
+  /** The node answered the chunk's `job`. */
+  outcome(chunk: Chunk, job: Job, outcome: BatchOutcome): void;
+  /** The node answered the chunk's last item (or said it had). */
+  done(chunk: Chunk): void;
   fail(chunk: Chunk, error: RemoteError): void;
 }
 
 /**
  * The calls of one map in flight: each chunk, the node it went to, how many
- * chunks each node holds, and how many items they carry. A chunk leaves
+ * chunks each node holds, and how many items they carry. A chunk's items
+ * come back as the node finishes them (Batch.stream_outcomes); an index the
+ * chunk does not have, or one answered already, is dropped. A chunk leaves
  * flight once, when it is answered, fails or is cancelled, whichever comes
  * first; what arrives after that is dropped.
  */
@@ -50,7 +60,7 @@ export class MapFlight {
     return this.#chunks;
   }
 
-  /** Items in flight, counting each copy of a straggler. */
+  /** Items in flight and not answered yet, counting each copy of a straggler. */
   get items(): number {
     return this.#items;
   }
@@ -60,7 +70,7 @@ export class MapFlight {
     const items = new Map<string, number>();
     for (const chunk of this.#chunks) {
       const target = chunk.member.target;
-      items.set(target, (items.get(target) ?? 0) + chunk.jobs.length);
+      items.set(target, (items.get(target) ?? 0) + chunk.left);
     }
     return items;
   }
@@ -80,7 +90,15 @@ export class MapFlight {
    * is a copy of that straggler, racing it; the first to answer wins.
    */
   send(member: PoolMember, jobs: Job[], calls: unknown[][], twin?: Chunk): void {
-    const chunk: Chunk = { jobs, member, sentAt: performance.now(), open: true, cancel: () => {} };
+    const chunk: Chunk = {
+      jobs,
+      answered: new Uint8Array(jobs.length),
+      left: jobs.length,
+      member,
+      sentAt: performance.now(),
+      open: true,
+      cancel: () => {},
+    };
     if (twin) {
       chunk.twin = twin;
       twin.twin = chunk;
@@ -96,10 +114,11 @@ export class MapFlight {
       { object: this.#method.object },
       this.#method.method,
       calls,
-      { timeoutMs },
+      { timeoutMs, streamOutcomes: true },
       {
-        done: (outcomes) => {
-          if (this.#close(chunk)) this.#answers.done(chunk, outcomes);
+        outcomes: (outcomes, indexes) => this.#answered(chunk, outcomes, indexes),
+        done: () => {
+          if (this.#close(chunk)) this.#answers.done(chunk);
         },
         fail: (error) => {
           if (this.#close(chunk)) this.#answers.fail(chunk, error);
@@ -109,12 +128,25 @@ export class MapFlight {
     if (chunk.open) chunk.cancel = cancel;
   }
 
+  /** Hands on the outcomes of a chunk's items (all of them in order, with no `indexes`). */
+  #answered(chunk: Chunk, outcomes: BatchOutcome[], indexes: readonly number[]): void {
+    const all = indexes.length === 0;
+    for (let k = 0; k < outcomes.length && chunk.open; k++) {
+      const i = all ? k : (indexes[k] as number);
+      if (i >= chunk.jobs.length || chunk.answered[i] === 1) continue;
+      chunk.answered[i] = 1;
+      chunk.left--;
+      this.#items--;
+      this.#answers.outcome(chunk, chunk.jobs[i] as Job, outcomes[k] as BatchOutcome);
+    }
+  }
+
   /** Takes a chunk out of flight; false when it already was. */
   #close(chunk: Chunk): boolean {
     if (!chunk.open) return false;
     chunk.open = false;
     this.#chunks.delete(chunk);
-    this.#items -= chunk.jobs.length;
+    this.#items -= chunk.left;
     this.#perMember.set(chunk.member, (this.#perMember.get(chunk.member) ?? 1) - 1);
     chunk.member.ended();
     for (const job of chunk.jobs) job.live--;

@@ -75,7 +75,8 @@ export class MapRun {
     this.#window = new MapWindow(input);
     this.#outbox = new MapOutbox(this.#window, options, () => this.#end());
     this.#flight = new MapFlight(method, timeoutMs, {
-      done: (chunk, outcomes) => this.#answers.done(chunk, outcomes),
+      outcome: (chunk, job, outcome) => this.#answers.outcome(chunk, job, outcome),
+      done: (chunk) => this.#answers.done(chunk),
       fail: (chunk, error) => this.#answers.fail(chunk, error),
     });
     this.#lanes = new MapLanes({

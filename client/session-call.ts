@@ -15,6 +15,8 @@ export interface SessionCallOptions {
   oneway?: boolean;
   /** Stream items the node may send before the caller takes them; default {@link STREAM_WINDOW_ITEMS}. */
   streamWindow?: number;
+  /** A batch's entries are answered as they end, not all together (Batch.stream_outcomes). */
+  streamOutcomes?: boolean;
 }
 
 /** What the caller of {@link ClientSession.call} can do with the call it started. */
@@ -38,8 +40,22 @@ export type BatchOutcome = { ok: true; value: unknown } | { ok: false; error: Re
 
 /** Receives what the node answers for one batch. */
 export interface BatchSink {
-  done(outcomes: BatchOutcome[]): void;
+  /**
+   * Entries ended: `outcomes[k]` is entry `indexes[k]`'s or, with no
+   * indexes, every entry's in order. A batch that streams its outcomes hears
+   * this as often as they come, each entry once.
+   */
+  outcomes(outcomes: BatchOutcome[], indexes: readonly number[]): void;
+  /** Every entry has been answered. */
+  done(): void;
+  /** The batch failed as a whole: every entry not answered before failed with it. */
   fail(error: RemoteError): void;
+}
+
+/** Some entries of a batch and their outcomes, as one BatchResult carries them. */
+export interface BatchPart {
+  outcomes: BatchOutcome[];
+  indexes: readonly number[];
 }
 
 /** What a call is addressed to: an exposed object by name, or an object the node handed out. */
@@ -61,5 +77,25 @@ export function tracedSink(sink: CallSink, span: CallSpan): CallSink {
       span.end(error.code, error.details);
       sink.fail(error);
     },
+  };
+}
+
+/**
+ * The call sink of a batch: a partial BatchResult comes as an item, the last
+ * as the value; each is `sink`'s outcomes, and the last its end too.
+ */
+export function batchCallSink(sink: BatchSink): CallSink {
+  return {
+    item(part) {
+      const { outcomes, indexes } = part as BatchPart;
+      sink.outcomes(outcomes, indexes);
+    },
+    value(part) {
+      const { outcomes, indexes } = part as BatchPart;
+      sink.outcomes(outcomes, indexes);
+      sink.done();
+    },
+    end: () => {},
+    fail: (error) => sink.fail(error),
   };
 }

@@ -1,5 +1,6 @@
+import { tooLargeError } from "../src/call-error.js";
 import { Code } from "../src/code.js";
-import type { CallError, Outcome } from "../src/gen/ferry/v1/objects.js";
+import { type CallError, ClientMessage, type Outcome } from "../src/gen/ferry/v1/objects.js";
 import type { Value } from "../src/gen/ferry/v1/value.js";
 import { fromValue } from "../src/value-codec.js";
 import { ListPath, toValues } from "../src/value-lists.js";
@@ -33,12 +34,16 @@ export function encodeCalls(calls: unknown[][], refs: ClientRefs): { args: Value
 }
 
 /** A batch's outcomes, each a value or its error; one path for the whole batch, as above. */
-export function decodeOutcomes(outcomes: Outcome[], refs: ClientRefs): BatchOutcome[] {
+export function decodeOutcomes(
+  outcomes: Outcome[],
+  indexes: readonly number[],
+  refs: ClientRefs,
+): BatchOutcome[] {
   const path = new ListPath("results");
   const out = new Array<BatchOutcome>(outcomes.length);
   for (let i = 0; i < outcomes.length; i++) {
     const outcome = outcomes[i] as Outcome;
-    path.index = i;
+    path.index = indexes.length > 0 ? (indexes[i] as number) : i;
     out[i] = outcome.error
       ? { ok: false, error: callError(outcome.error) }
       : { ok: true, value: fromValue(outcome.value, path.at, refs) };
@@ -68,4 +73,30 @@ export function sessionLost(err: unknown, target: string): RemoteError {
     `session to ${target} broke (${why}); its session objects on the node are gone`,
     { cause: err },
   );
+}
+
+/**
+ * What goes in place of a message no frame may carry: nothing for a call
+ * or batch, which fails alone with RESOURCE_EXHAUSTED (`failCall`), and for
+ * a callback's result, its error. Anything else (small by nature) goes as it is.
+ */
+export function replaceTooLarge(
+  message: ClientMessage,
+  encoded: Uint8Array,
+  maxMessageBytes: number,
+  failCall: (id: bigint, error: RemoteError) => void,
+): Uint8Array | undefined {
+  const bytes = encoded.length;
+  const id = message.call?.id ?? message.batch?.id;
+  if (id !== undefined) {
+    const error = tooLargeError("the call's arguments", bytes, maxMessageBytes, "send smaller pieces");
+    failCall(id, callError(error));
+    return undefined;
+  }
+  const answered = message.callbackResult;
+  if (answered) {
+    const error = tooLargeError("the callback's result", bytes, maxMessageBytes, "return less from it");
+    return ClientMessage.encode({ callbackResult: { id: answered.id, value: undefined, error } }).finish();
+  }
+  return encoded;
 }

@@ -1,5 +1,4 @@
 import type { Client, ClientDuplexStream, Metadata } from "@grpc/grpc-js";
-import { tooLargeError } from "../src/call-error.js";
 import { Code } from "../src/code.js";
 import {
   ClientMessage,
@@ -17,8 +16,9 @@ import { buildMetadata } from "./build-metadata.js";
 import type { ClientRefs } from "./client-refs.js";
 import { RemoteError, toRemoteError } from "./remote-error.js";
 import {
-  type BatchOutcome,
+  type BatchPart,
   type BatchSink,
+  batchCallSink,
   type CallControl,
   type CallSink,
   type CallTarget,
@@ -28,7 +28,7 @@ import {
 } from "./session-call.js";
 import { SessionDescribe } from "./session-describe.js";
 import { SessionHolds } from "./session-holds.js";
-import { callError, decodeOutcomes, encodeCalls, sessionLost } from "./session-values.js";
+import { callError, decodeOutcomes, encodeCalls, replaceTooLarge, sessionLost } from "./session-values.js";
 
 interface Pending {
   sink: CallSink;
@@ -91,7 +91,8 @@ export class ClientSession {
     this.#wire = new SessionWire<ClientMessage>({
       encode: (message) => ClientMessage.encode(message).finish(),
       maxMessageBytes,
-      tooLarge: (message, bytes) => this.#tooLarge(message, bytes, maxMessageBytes),
+      tooLarge: (message, bytes) =>
+        replaceTooLarge(message, bytes, maxMessageBytes, (id, error) => this.#settle(id)?.fail(error)),
       write: (frame) => this.#stream?.write(frame) ?? true,
       schedule: queueMicrotask,
     });
@@ -152,8 +153,9 @@ export class ClientSession {
 
   /**
    * Starts one batch: `method` called once per argument list on the node, all
-   * under one id and one deadline. The sink hears every entry's outcome in
-   * order, or one failure of the whole batch. Returns a function that cancels it.
+   * under one id and one deadline. The sink hears every entry's outcome (as
+   * each ends, with `streamOutcomes`), or one failure of the whole batch.
+   * Returns a function that cancels it.
    */
   batch(
     target: CallTarget,
@@ -167,15 +169,18 @@ export class ClientSession {
       method,
       () => encodeCalls(calls, this.#refs),
       (id, encoded, timeoutMs, traceparent) => ({
-        batch: { id, ...target, method, calls: encoded, timeoutMs, traceparent },
+        batch: {
+          id,
+          ...target,
+          method,
+          calls: encoded,
+          timeoutMs,
+          traceparent,
+          streamOutcomes: options.streamOutcomes === true,
+        },
       }),
       { timeoutMs: options.timeoutMs, signal: options.signal },
-      {
-        value: (outcomes) => sink.done(outcomes as BatchOutcome[]),
-        item: () => {},
-        end: () => {},
-        fail: (error) => sink.fail(error),
-      },
+      batchCallSink(sink),
       0,
       calls.length,
     ).cancel;
@@ -331,11 +336,17 @@ export class ClientSession {
       if (error) sink.fail(callError(error));
       else sink.end();
     } else if (message.batchResult) {
-      const { id, outcomes, error } = message.batchResult;
+      const { id, outcomes, error, indexes, partial } = message.batchResult;
+      const part = (): BatchPart => ({ outcomes: decodeOutcomes(outcomes, indexes, this.#refs), indexes });
+      if (partial) {
+        const pending = this.#pending.get(id);
+        if (pending) this.#deliver(pending.sink, () => pending.sink.item(part()));
+        return;
+      }
       const sink = this.#settle(id);
       if (!sink) return;
       if (error) sink.fail(callError(error));
-      else this.#deliver(sink, () => sink.value(decodeOutcomes(outcomes, this.#refs)));
+      else this.#deliver(sink, () => sink.value(part()));
     } else if (message.callback) {
       void this.#refs.run(message.callback).then((callbackResult) => this.#send({ callbackResult }));
     }
@@ -368,27 +379,6 @@ export class ClientSession {
   /** Queues a message; all messages of this tick leave together, in frames packed by size. */
   #send(message: ClientMessage): void {
     this.#wire.send(message);
-  }
-
-  /**
-   * What goes in place of a message no frame may carry: nothing for a call
-   * or batch, which fails alone with RESOURCE_EXHAUSTED, and for a callback's
-   * result, its error. Anything else (small by nature) goes as it is.
-   */
-  #tooLarge(message: ClientMessage, encoded: Uint8Array, maxMessageBytes: number): Uint8Array | undefined {
-    const bytes = encoded.length;
-    const id = message.call?.id ?? message.batch?.id;
-    if (id !== undefined) {
-      const error = tooLargeError("the call's arguments", bytes, maxMessageBytes, "send smaller pieces");
-      this.#settle(id)?.fail(callError(error));
-      return undefined;
-    }
-    const answered = message.callbackResult;
-    if (answered) {
-      const error = tooLargeError("the callback's result", bytes, maxMessageBytes, "return less from it");
-      return ClientMessage.encode({ callbackResult: { id: answered.id, value: undefined, error } }).finish();
-    }
-    return encoded;
   }
 }
 
