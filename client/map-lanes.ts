@@ -114,6 +114,14 @@ export class MapLanes {
     return Math.max(1, slots);
   }
 
+  /** Calls of a CPU-bound map the usable nodes may hold at once: their lanes. */
+  #laneCount(): number {
+    const queued = this.#parts.sizer.averageMs < QUEUE_BELOW_MS ? 1 : 0;
+    let lanes = 0;
+    for (const member of this.#parts.host.members) if (member.state === "up") lanes += member.slots + queued;
+    return Math.max(1, lanes);
+  }
+
   /**
    * Calls of the map a node may hold: its slots (or the method's
    * concurrency), plus one queued while calls are quick, so a slot never
@@ -139,7 +147,7 @@ export class MapLanes {
   #chunkSize(): number {
     const { host, concurrency, length, sizer, descriptions } = this.#parts;
     const ioBound = concurrency !== undefined || (descriptions.description?.concurrency ?? 0) > 0;
-    if (sizer.fixed || !ioBound) return sizer.sizeFor(length, this.#slots());
+    if (sizer.fixed || !ioBound) return sizer.sizeFor(length, this.#laneCount());
     let nodes = 0;
     for (const member of host.members) if (member.state === "up") nodes++;
     nodes = Math.max(1, nodes);

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CHUNKS_PER_SLOT, ChunkSizer, MAX_CHUNK_ITEMS } from "../../client/chunk-sizer.js";
+import {
+  CHUNKS_PER_LANE,
+  ChunkSizer,
+  MAX_CHUNK_ITEMS,
+  SIZED_CHUNKS_PER_LANE,
+} from "../../client/chunk-sizer.js";
 
 test("tiny items grow chunks up to the limit, a few answers at a time", () => {
   const sizer = new ChunkSizer();
@@ -28,13 +33,21 @@ test("async items that run side by side grow chunks at each answer; serial ones 
   const overlapped = new ChunkSizer();
   const serial = new ChunkSizer();
   for (let i = 0; i < 8; i++) {
-    // 5 ms items: a node runs a chunk's async items at once, so a chunk takes 5 ms whatever its size...
-    overlapped.observe(overlapped.size, 5);
+    // 5 ms items: a node runs a chunk's async items at once, so a chunk takes 5 ms and a little per item...
+    overlapped.observe(overlapped.size, 5 + 0.002 * overlapped.size);
     // ...while CPU-bound ones take 5 ms each.
     serial.observe(serial.size, 5 * serial.size);
   }
   assert.ok(overlapped.size >= 64, `side by side: ${overlapped.size} items a chunk after 8 answers`);
   assert.ok(serial.size <= 2, `one after another: ${serial.size}`);
+});
+
+test("the slope of time against items sizes chunks: a chunk's round trip and each item's wait do not count", () => {
+  const sizer = new ChunkSizer();
+  // Answers of several sizes: 8 ms of round trip and wait, plus 0.05 ms per item.
+  for (const items of [16, 32, 64, 128, 64, 128]) sizer.observe(items, 8 + 0.05 * items);
+  // 10 ms at 0.05 ms an item: 200, within 4x the last chunk.
+  assert.equal(sizer.size, 200);
 });
 
 test("heavy items stay one per call", () => {
@@ -43,13 +56,17 @@ test("heavy items stay one per call", () => {
   assert.equal(sizer.size, 1);
 });
 
-test("a short map keeps chunks small enough that every slot gets several", () => {
+test("a map of known length starts as big as its lanes allow, and stays small enough that each gets several", () => {
+  const first = new ChunkSizer();
+  assert.equal(first.sizeFor(20, 2), 1, "20 items over 2 lanes: one per call");
+  assert.equal(first.sizeFor(CHUNKS_PER_LANE * 2 * 4, 2), 4, "from the first call, before any answer");
+  assert.equal(first.sizeFor(1_000_000, 4), 256, "the first chunks are at most 256 items");
+  assert.equal(first.sizeFor(undefined, 2), 1, "an input of unknown length starts at one item");
   const sizer = new ChunkSizer();
   // Quick first answers (the book's composites) would bundle the long checks that follow.
   for (let i = 0; i < 3; i++) sizer.observe(sizer.size, 0.5);
   assert.ok(sizer.size >= 16);
-  assert.equal(sizer.sizeFor(20, 2), 1, "20 items over 2 slots: one per call");
-  assert.equal(sizer.sizeFor(CHUNKS_PER_SLOT * 2 * 4, 2), 4);
+  assert.equal(sizer.sizeFor(SIZED_CHUNKS_PER_LANE * 2 * 4, 2), 4, "once answered, a few chunks per lane");
   assert.equal(sizer.sizeFor(undefined, 2), sizer.size, "an input of unknown length is not capped");
   assert.equal(sizer.sizeFor(1_000_000, 2), sizer.size);
   assert.equal(new ChunkSizer(8).sizeFor(20, 2), 8, "a fixed size is kept");
