@@ -279,7 +279,7 @@ describe("users' code in worker threads", () => {
     try {
       const ls = await runCli(["ls", target]);
       assert.equal(ls.code, 0, ls.stderr);
-      assert.match(ls.stdout, /^work\s+single\s+workers\s+burn, square, thread, meet$/m);
+      assert.match(ls.stdout, /^work\s+single\s+workers\s+burn, square, thread, wait, meet$/m);
       assert.match(ls.stdout, /^mainWork\s+single\s+main\s+/m);
       assert.match(ls.stdout, /^Model\s+session\s+workers\s+add, total$/m);
       const info = await runCli(["info", target]);
