@@ -229,9 +229,11 @@ describe("naming across network namespaces: etcd and dns:///", {
       await within(
         (async () => {
           let done = 0;
+          // Four items in flight: the map lasts while C joins and A is killed.
           for await (const r of p.completions<{ square: number; pid: number }>(
             "Work.steady",
             Array.from({ length: ITEMS }, (_, i) => i),
+            { concurrency: 4 },
           )) {
             done++;
             byNode.set(r.node, (byNode.get(r.node) ?? 0) + 1);
