@@ -40,11 +40,13 @@ for (const [label, method] of [
   console.log(`== When results arrive: ${label}, two nodes, imapUnordered, median of ${ROUNDS}`);
   console.log("  items    first     10%       50%       90%       all       items/s  10%/all  50%/all");
   await run(method, 2_000);
+  const rates = new Map<number, number>();
   for (const count of SIZES) {
     const runs: number[][] = [];
     for (let r = 0; r < ROUNDS; r++) runs.push(await run(method, count));
     const at = (mark: number) => median(runs.map((t) => t[mark] as number));
     const all = at(10);
+    rates.set(count, count / all);
     console.log(
       `  ${count.toLocaleString("en").padStart(6)}   ${[at(0), at(1), at(5), at(9), all].map((t) => s(t).padEnd(9)).join(" ")} ${Math.round(
         count / all,
@@ -53,6 +55,11 @@ for (const [label, method] of [
         .padStart(8)}  ${(at(1) / all).toFixed(2).padStart(7)}  ${(at(5) / all).toFixed(2).padStart(7)}`,
     );
   }
+  const [small, large] = [SIZES[0] as number, SIZES.at(-1) as number];
+  const ratio = (rates.get(small) ?? 0) / (rates.get(large) ?? 1);
+  console.log(
+    `  ${small.toLocaleString("en")} items at ${(100 * ratio).toFixed(0)}% of the items/s of ${large.toLocaleString("en")}`,
+  );
 }
 
 pool.close();
