@@ -151,7 +151,7 @@ describe("results as they finish", () => {
         if (seen.length === 0) {
           const [running] = pool.maps();
           assert.ok(running, "the map is still running when item 0 comes");
-          assert.equal(running.inFlight, 1, "item 1 is still on the node");
+          assert.ok(running.inFlight >= 1, "item 1 is still on the node");
         }
         seen.push(ms);
       }
