@@ -130,6 +130,8 @@ export class MapFlight {
 
   /** Hands on the outcomes of a chunk's items (all of them in order, with no `indexes`). */
   #answered(chunk: Chunk, outcomes: BatchOutcome[], indexes: readonly number[]): void {
+    // A node sending a long chunk's items as they end is alive: no need to ask.
+    if (chunk.open) chunk.member.heard();
     const all = indexes.length === 0;
     for (let k = 0; k < outcomes.length && chunk.open; k++) {
       const i = all ? k : (indexes[k] as number);
