@@ -116,7 +116,7 @@ export class MapLanes {
 
   /** Calls of a CPU-bound map the usable nodes may hold at once: their lanes. */
   #laneCount(): number {
-    const queued = this.#parts.sizer.averageMs < QUEUE_BELOW_MS ? 1 : 0;
+    const queued = this.#queued();
     let lanes = 0;
     for (const member of this.#parts.host.members) if (member.state === "up") lanes += member.slots + queued;
     return Math.max(1, lanes);
@@ -133,7 +133,12 @@ export class MapLanes {
     if (this.#parts.concurrency !== undefined) return Number.POSITIVE_INFINITY;
     // A declared concurrency counts calls: chunks of several items take several of them.
     const capacity = method.concurrency ? Math.ceil(method.concurrency / this.#size) : member.slots;
-    return this.#parts.sizer.averageMs < QUEUE_BELOW_MS ? capacity + 1 : capacity;
+    return capacity + this.#queued();
+  }
+
+  /** Calls a node may hold queued behind its slots: one while calls are quick, so a slot never waits a round trip. */
+  #queued(): number {
+    return this.#parts.sizer.averageMs < QUEUE_BELOW_MS ? 1 : 0;
   }
 
   /**
