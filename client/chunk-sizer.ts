@@ -14,7 +14,7 @@ const TARGET_CHUNK_MS = 10;
  * left holding a bundle of long items at the tail, and the map can start at
  * that size at once.
  */
-export const CHUNKS_PER_LANE = 8;
+export const CHUNKS_PER_LANE = 4;
 
 /**
  * The same once answers have told what items cost, whose chunks then take
@@ -29,12 +29,12 @@ export const SIZED_CHUNKS_PER_LANE = 2;
  * come back after one item's time and a round trip, whatever the map's
  * length, and answers tell what items cost before chunks grow further.
  */
-const FIRST_CHUNK_ITEMS = 256;
+const FIRST_CHUNK_ITEMS = 512;
 
 /** How fast the memory of a slow item fades, per chunk. */
 const FORGET = 0.8;
 
-/** Chunks quicker than this may try twice the items while all recent ones were of one size. */
+/** Chunks quicker than this may try four times the items while all recent ones were of one size. */
 const PROBE_BELOW_MS = 25;
 
 /** Recent chunks the cost of an item is worked out from. */
@@ -58,7 +58,7 @@ const RECENT = 16;
  * slow item among fast ones brings chunks back to one item at once, so
  * heavy items are never bundled and left on one node while others idle.
  * While recent chunks were all of one size, a quick one is followed by one
- * twice as big, which tells the slope.
+ * four times as big, which tells the slope sooner.
  */
 export class ChunkSizer {
   readonly #fixed: boolean;
@@ -123,7 +123,7 @@ export class ChunkSizer {
     if (slope !== undefined) this.#bound = false;
     // Grow at most 4x the chunk just answered, so one lucky chunk does not overshoot.
     let next = Math.min(Math.floor(TARGET_CHUNK_MS / Math.max(this.#itemMs, 1e-6)), items * 4);
-    if (slope === undefined && ms < PROBE_BELOW_MS) next = Math.max(next, items * 2);
+    if (slope === undefined && ms < PROBE_BELOW_MS) next = Math.max(next, items * 4);
     this.#size = Math.max(1, Math.min(next, MAX_CHUNK_ITEMS));
   }
 

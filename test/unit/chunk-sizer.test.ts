@@ -58,9 +58,9 @@ test("heavy items stay one per call", () => {
 
 test("a map of known length starts as big as its lanes allow, and stays small enough that each gets several", () => {
   const first = new ChunkSizer();
-  assert.equal(first.sizeFor(20, 2), 1, "20 items over 2 lanes: one per call");
+  assert.equal(first.sizeFor(CHUNKS_PER_LANE * 2 + 1, 2), 1, "too few items for two per call: one per call");
   assert.equal(first.sizeFor(CHUNKS_PER_LANE * 2 * 4, 2), 4, "from the first call, before any answer");
-  assert.equal(first.sizeFor(1_000_000, 4), 256, "the first chunks are at most 256 items");
+  assert.equal(first.sizeFor(1_000_000, 4), 512, "the first chunks are at most 512 items");
   assert.equal(first.sizeFor(undefined, 2), 1, "an input of unknown length starts at one item");
   const sizer = new ChunkSizer();
   // Quick first answers (the book's composites) would bundle the long checks that follow.
