@@ -38,7 +38,9 @@ for (const [label, method] of [
   ["5 ms async items (Work.sq5)", "Work.sq5"],
   ["trivial items (Work.square)", "Work.square"],
 ] as const) {
-  console.log(`== When results arrive: ${label}, two nodes, imapUnordered, median of ${ROUNDS}, ms from the call`);
+  console.log(
+    `== When results arrive: ${label}, two nodes, imapUnordered, median of ${ROUNDS}, ms from the call`,
+  );
   console.log(
     `  items   first ${Array.from({ length: 9 }, (_, i) => `${(i + 1) * 10}%`.padStart(6)).join("")}    all  items/s  10%/all  50%/all`,
   );
