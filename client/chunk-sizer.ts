@@ -34,7 +34,10 @@ const FIRST_CHUNK_ITEMS = 512;
 /** How fast the memory of a slow item fades, per chunk. */
 const FORGET = 0.8;
 
-/** Chunks quicker than this may try four times the items while all recent ones were of one size. */
+/** Most a chunk grows over the one just answered, so one lucky chunk does not overshoot. */
+const GROWTH = 4;
+
+/** Chunks quicker than this grow by {@link GROWTH} while all recent ones were of one size. */
 const PROBE_BELOW_MS = 25;
 
 /** Recent chunks the cost of an item is worked out from. */
@@ -121,9 +124,11 @@ export class ChunkSizer {
     const faded = this.#bound && slope !== undefined ? 0 : this.#itemMs * FORGET;
     this.#itemMs = Math.max(faded, slope ?? ms / items);
     if (slope !== undefined) this.#bound = false;
-    // Grow at most 4x the chunk just answered, so one lucky chunk does not overshoot.
-    let next = Math.min(Math.floor(TARGET_CHUNK_MS / Math.max(this.#itemMs, 1e-6)), items * 4);
-    if (slope === undefined && ms < PROBE_BELOW_MS) next = Math.max(next, items * 4);
+    // While sizes have been too alike to tell the slope, a quick chunk grows all it may.
+    const probe = slope === undefined && ms < PROBE_BELOW_MS;
+    const next = probe
+      ? items * GROWTH
+      : Math.min(Math.floor(TARGET_CHUNK_MS / Math.max(this.#itemMs, 1e-6)), items * GROWTH);
     this.#size = Math.max(1, Math.min(next, MAX_CHUNK_ITEMS));
   }
 
