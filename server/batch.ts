@@ -15,32 +15,18 @@ export const MAX_BATCH_CALLS = 10_000;
 export const MAX_COLLECTED_ITEMS = 100_000;
 
 /**
- * Entries of a batch that run synchronously for this long together are
- * followed by a turn of the event loop, so those finished can be sent (and a
- * cancel or a health check read) before the next starts.
- */
-export const YIELD_AFTER_MS = 2;
-
-/** How a batch shares its event loop. */
-export interface BatchTurns {
-  /** Entries that together run this long without a break are followed by a turn of the loop. */
-  yieldAfterMs: number;
-  /** Hears how long each stretch of entries held the loop, in ms. */
-  held?: (ms: number) => void;
-}
-
-/**
- * Starts every entry of a batch, one after another (`start(i)` resolves,
- * decodes and dispatches entry i, and may throw); `settled(i, result)` hears
- * each entry as it ends, and the promise resolves once all have. One entry
- * failing never stops the others. With `turns`, entries that together run
- * longer than `turns.yieldAfterMs` are followed by a turn of the event loop.
+ * Starts every entry of a batch at once (`start(i)` resolves, decodes and
+ * dispatches entry i, and may throw); `settled(i, result)` hears each entry
+ * as it ends, and the promise resolves once all have. One entry failing never
+ * stops the others. With `yieldAfterMs`, entries that run synchronously for
+ * longer than that together are followed by a turn of the event loop, so
+ * those finished can be sent (and a cancel read) before the next starts.
  */
 export async function runBatch(
   count: number,
   start: (i: number) => Outcome,
   settled: (i: number, result: EntryResult) => void,
-  turns?: BatchTurns,
+  yieldAfterMs?: number,
 ): Promise<void> {
   let pending = count;
   let allSettled: () => void = () => {};
@@ -51,7 +37,7 @@ export async function runBatch(
     settled(i, result);
     if (--pending === 0) allSettled();
   };
-  let turnStarted = performance.now();
+  let turnStarted = yieldAfterMs === undefined ? 0 : performance.now();
   for (let i = 0; i < count; i++) {
     let outcome: Outcome;
     try {
@@ -65,16 +51,13 @@ export async function runBatch(
       (v) => settle(i, { ok: true, value: v }),
       (error: unknown) => settle(i, { ok: false, error }),
     );
-    if (turns === undefined || i + 1 === count) continue;
-    const ran = performance.now() - turnStarted;
-    if (ran < turns.yieldAfterMs) continue;
-    turns.held?.(ran);
-    // Two hops: what the entries that ended queued (a flush of their
-    // answers) runs in this turn's check phase, before the next entry starts.
-    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-    turnStarted = performance.now();
+    if (yieldAfterMs !== undefined && i + 1 < count && performance.now() - turnStarted >= yieldAfterMs) {
+      // Two hops: what the entries that ended queued (a flush of their
+      // answers) runs in this turn's check phase, before the next entry starts.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      turnStarted = performance.now();
+    }
   }
-  turns?.held?.(performance.now() - turnStarted);
   if (count > 0) await done;
 }
 

@@ -3,7 +3,7 @@ import type { Batch, CallError, Outcome, ServerMessage } from "../src/gen/ferry/
 import { ServerError } from "../src/server-error.js";
 import { type CallSpan, incomingSpan, inSpan } from "../src/trace-context.js";
 import { decodeArgs, ListPath } from "../src/value-lists.js";
-import { MAX_BATCH_CALLS, runBatch, YIELD_AFTER_MS } from "./batch.js";
+import { MAX_BATCH_CALLS, runBatch } from "./batch.js";
 import { BatchAnswers } from "./batch-answers.js";
 import type { MethodStats } from "./call-stats.js";
 import { dispatch } from "./dispatch.js";
@@ -31,9 +31,8 @@ export interface BatchSession {
 /**
  * Runs every entry of a session's batch and answers them: together, or as
  * they end when the caller streams its outcomes (BatchAnswers). Entries of
- * an object that runs on the event loop start one after another here, with a
- * turn of the loop after each few milliseconds of them; those of one that
- * runs in worker threads go to a thread as one task,
+ * an object that runs on the event loop start one after another here, in one
+ * turn; those of one that runs in worker threads go to a thread as one task,
  * which sends its answers back the same way. An unknown object or method,
  * too many entries, a cancel or the deadline fail the batch as a whole
  * (every entry not answered before).
@@ -111,12 +110,11 @@ export function runSessionBatch(batch: Batch, admitted: AdmittedCall, session: B
       return;
     }
     const percall = session.isPerCall(first.object);
+    const began = performance.now();
     const running = inSpan(span, () =>
       runBatch(
         count,
         (i) => {
-          // A cancelled batch starts no more entries.
-          if (cancellation.aborted) throw cancellation.reason;
           entry.index = i;
           const resolved = i === 0 || !percall ? first : session.resolve();
           const args = decodeArgs(batch.calls[i]?.args ?? [], argsPath, session.refs);
@@ -126,10 +124,10 @@ export function runSessionBatch(batch: Batch, admitted: AdmittedCall, session: B
         (i, result) => {
           if (!cancellation.aborted) answers.settle(i, result);
         },
-        // Entries that hold the loop long let the ended ones leave, and other calls in, between them.
-        { yieldAfterMs: YIELD_AFTER_MS, held: (ms) => session.ctx.loopWatch.held(first, ms) },
       ),
     );
+    // The entries started synchronously, in this turn: that is how long the batch held the loop.
+    session.ctx.loopWatch.held(first, performance.now() - began);
     void running
       .then(() => {
         if (cancellation.aborted) throw cancellation.reason;

@@ -3,7 +3,7 @@ import { ServerMessage } from "../../src/gen/ferry/v1/objects.js";
 import type { Log } from "../../src/log.js";
 import { isServerError, ServerError } from "../../src/server-error.js";
 import { type RefCodec, refusal, toValue } from "../../src/value-codec.js";
-import { collect, runBatch, THROUGH_A_SESSION, YIELD_AFTER_MS } from "../batch.js";
+import { collect, runBatch, THROUGH_A_SESSION } from "../batch.js";
 import { BatchAnswers } from "../batch-answers.js";
 import type { CallContext } from "../call-context.js";
 import { describeFailure } from "../call-failure.js";
@@ -14,6 +14,12 @@ import { referenceMethods } from "../references.js";
 import { flagSignal } from "./flag-signal.js";
 import type { WorkerModules } from "./worker-modules.js";
 import type { CallTask, PackedArgs } from "./worker-task.js";
+
+/**
+ * A streamed batch's entries that keep the thread busy for this long in a row
+ * are followed by a turn of its event loop, so the finished ones leave.
+ */
+const YIELD_AFTER_MS = 2;
 
 /** What a worker gives a call: where its log lines and stream items go. */
 export interface CallIo {
@@ -109,7 +115,7 @@ export function runCall(task: CallTask, flag: Int32Array, modules: WorkerModules
           return dispatch(i === 0 || !percall ? first : resolve(), argsOf(task.args, i), context);
         },
         (i, result) => answers.settle(i, result),
-        task.answer === "outcomes" ? { yieldAfterMs: YIELD_AFTER_MS } : undefined,
+        task.answer === "outcomes" ? YIELD_AFTER_MS : undefined,
       );
       return { bytes: last, failed };
     }
